@@ -1,0 +1,56 @@
+// Commands whose names are taken now and whose work arrives in later versions. Those that read
+// recipes already resolve and check them (--dump-config works), so recipes can be written and
+// validated today; running them says plainly that training is not in this version.
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "genolm/error.h"
+
+namespace genolm::cli {
+namespace {
+
+struct Reserved {
+  const char* name;
+  const char* summary;
+  bool reads_recipe;
+};
+
+constexpr Reserved kReserved[] = {
+    {"pretrain", "pretrain a language model on genomes (not in this version yet)", true},
+    {"finetune", "fine-tune for classification or regression (not in this version yet)", true},
+    {"predict", "predict with a fine-tuned model (not in this version yet)", false},
+    {"evaluate", "metrics of a model on a labelled file (not in this version yet)", false},
+    {"embed", "extract sequence embeddings (not in this version yet)", false},
+    {"launch", "start data-parallel workers (not in this version yet)", false},
+};
+
+}  // namespace
+
+void register_reserved(CLI::App& app, Action& action, const GlobalOptions& /*globals*/) {
+  for (const auto& reserved : kReserved) {
+    auto* command = app.add_subcommand(reserved.name, reserved.summary);
+    auto recipe = std::make_shared<RecipeOptions>();
+    if (reserved.reads_recipe) {
+      recipe->add_to(*command);
+    } else {
+      command->allow_extras();
+    }
+    const std::string name = reserved.name;
+    command->callback([&action, recipe, name, reads_recipe = reserved.reads_recipe] {
+      action = [recipe, name, reads_recipe] {
+        if (reads_recipe) {
+          const config::Recipe resolved = recipe->resolve();
+          if (recipe->dump) {
+            std::cout << resolved.dump();
+            return;
+          }
+        }
+        throw Error("'genolm " + name + "' is not available in genolm " + GENOLM_VERSION +
+                    " yet; this version builds tokenizers and token corpora");
+      };
+    });
+  }
+}
+
+}  // namespace genolm::cli

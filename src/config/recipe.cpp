@@ -1,0 +1,282 @@
+#include "config/recipe.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+
+#include "genolm/error.h"
+
+namespace genolm::config {
+namespace {
+
+const KeySpec* find_spec(std::string_view key) {
+  for (const auto& spec : recipe_schema()) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_key_message(std::string_view key) {
+  std::string message = "unknown key '" + std::string(key) + "'";
+  const KeySpec* best = nullptr;
+  std::size_t best_distance = 3;  // suggest only near misses
+  for (const auto& spec : recipe_schema()) {
+    const std::size_t distance = edit_distance(key, spec.key);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = &spec;
+    }
+  }
+  if (best != nullptr) message += " (did you mean '" + std::string(best->key) + "'?)";
+  else message += " (see 'genolm <command> --dump-config' for the keys there are)";
+  return message;
+}
+
+std::string_view kind_name(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::integer: return "an integer";
+    case ValueKind::number: return "a number";
+    case ValueKind::boolean: return "true or false";
+    case ValueKind::string: return "a string";
+    case ValueKind::string_list: return "a list of strings";
+  }
+  return "a value";
+}
+
+std::string_view node_type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "a list";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date or time";
+  }
+}
+
+// Converts a TOML node to the key's kind, or returns an empty optional when the type is wrong.
+std::optional<Value> convert(const toml::node& node, ValueKind kind) {
+  switch (kind) {
+    case ValueKind::integer:
+      if (auto v = node.value_exact<std::int64_t>()) return Value(*v);
+      break;
+    case ValueKind::number:
+      if (node.is_integer()) return Value(static_cast<double>(*node.value_exact<std::int64_t>()));
+      if (auto v = node.value_exact<double>()) return Value(*v);
+      break;
+    case ValueKind::boolean:
+      if (auto v = node.value_exact<bool>()) return Value(*v);
+      break;
+    case ValueKind::string:
+      if (auto v = node.value_exact<std::string>()) return Value(*v);
+      break;
+    case ValueKind::string_list:
+      if (auto v = node.value_exact<std::string>()) return Value(std::vector<std::string>{*v});
+      if (const auto* array = node.as_array()) {
+        std::vector<std::string> items;
+        for (const auto& item : *array) {
+          auto text = item.value_exact<std::string>();
+          if (!text) return std::nullopt;
+          items.push_back(*text);
+        }
+        return Value(std::move(items));
+      }
+      break;
+  }
+  return std::nullopt;
+}
+
+// Checks choices and bounds; returns an error text or empty.
+std::string check_range(const KeySpec& spec, const Value& value) {
+  std::ostringstream why;
+  if (const auto* text = std::get_if<std::string>(&value); text && !spec.choices.empty()) {
+    if (std::find(spec.choices.begin(), spec.choices.end(), *text) == spec.choices.end()) {
+      why << "'" << *text << "' is not one of";
+      for (std::size_t i = 0; i < spec.choices.size(); ++i) {
+        why << (i == 0 ? " " : ", ") << spec.choices[i];
+      }
+      return why.str();
+    }
+  }
+  double number = 0;
+  if (const auto* i = std::get_if<std::int64_t>(&value)) number = static_cast<double>(*i);
+  else if (const auto* d = std::get_if<double>(&value)) number = *d;
+  else return {};
+  if (number < spec.min || number > spec.max) {
+    why << number << " is out of range (expected ";
+    if (spec.max >= 1e299) why << "at least " << spec.min << ")";
+    else why << spec.min << " to " << spec.max << ")";
+    return why.str();
+  }
+  return {};
+}
+
+std::string format_value(const Value& value) {
+  std::ostringstream out;
+  std::visit(
+      [&out](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          toml::array array;
+          for (const auto& item : v) array.push_back(item);
+          out << array;
+        } else if constexpr (std::is_same_v<T, double>) {
+          out << toml::value<double>(v);
+        } else {
+          out << toml::value<T>(v);
+        }
+      },
+      value);
+  return out.str();
+}
+
+}  // namespace
+
+Recipe::Recipe() {
+  for (const auto& spec : recipe_schema()) values_[std::string(spec.key)] = spec.default_value;
+}
+
+void Recipe::set_value(std::string_view key, Value value, std::string_view origin) {
+  const KeySpec* spec = find_spec(key);
+  if (spec == nullptr) throw Error(std::string(origin) + ": " + unknown_key_message(key));
+  if (const std::string why = check_range(*spec, value); !why.empty()) {
+    throw Error(std::string(origin) + ": key '" + std::string(key) + "': " + why);
+  }
+  values_[std::string(key)] = std::move(value);
+}
+
+void Recipe::merge_file(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) throw Error(file.string() + ": no such recipe file");
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw Error(file.string() + " line " + std::to_string(e.source().begin.line) +
+                ": not valid TOML (" + std::string(e.description()) + ")");
+  }
+  for (const auto& [section_key, section_node] : table) {
+    const std::string section(section_key.str());
+    const auto* section_table = section_node.as_table();
+    if (section_table == nullptr) {
+      throw Error(file.string() + " line " + std::to_string(section_node.source().begin.line) +
+                  ": " + unknown_key_message(section) +
+                  "; keys belong in sections such as [data] or [train]");
+    }
+    for (const auto& [name, node] : *section_table) {
+      const std::string key = section + "." + std::string(name.str());
+      const std::string where = file.string() + " line " + std::to_string(node.source().begin.line);
+      const KeySpec* spec = find_spec(key);
+      if (spec == nullptr) throw Error(where + ": " + unknown_key_message(key));
+      auto value = convert(node, spec->kind);
+      if (!value) {
+        throw Error(where + ": key '" + key + "' expects " + std::string(kind_name(spec->kind)) +
+                    ", got " + std::string(node_type_name(node)));
+      }
+      set_value(key, std::move(*value), where);
+    }
+  }
+  files_.push_back(file);
+}
+
+void Recipe::set(std::string_view assignment) {
+  const std::size_t equals = assignment.find('=');
+  if (equals == std::string_view::npos || equals == 0) {
+    throw Error("--set '" + std::string(assignment) + "': expected section.key=value");
+  }
+  const std::string key(assignment.substr(0, equals));
+  const std::string text(assignment.substr(equals + 1));
+  const KeySpec* spec = find_spec(key);
+  if (spec == nullptr) throw Error("--set: " + unknown_key_message(key));
+
+  std::optional<Value> value;
+  try {
+    const toml::table parsed = toml::parse("value = " + text);
+    value = convert(*parsed.get("value"), spec->kind);
+    // A string key takes the text as written: run.name=2024 names a run "2024".
+    if (!value && spec->kind == ValueKind::string) value = Value(text);
+    if (!value) {
+      throw Error("--set: key '" + key + "' expects " + std::string(kind_name(spec->kind)) +
+                  ", got " + std::string(node_type_name(*parsed.get("value"))) + " '" + text + "'");
+    }
+  } catch (const toml::parse_error&) {
+    // Not TOML: bare words are strings, comma lists are lists of strings.
+    if (spec->kind == ValueKind::string) {
+      value = Value(text);
+    } else if (spec->kind == ValueKind::string_list) {
+      std::vector<std::string> items;
+      std::stringstream stream(text);
+      for (std::string item; std::getline(stream, item, ',');) {
+        if (!item.empty()) items.push_back(item);
+      }
+      value = Value(std::move(items));
+    } else {
+      throw Error("--set: key '" + key + "' expects " + std::string(kind_name(spec->kind)) +
+                  ", got '" + text + "'");
+    }
+  }
+  set_value(key, std::move(*value), "--set");
+}
+
+const Value& Recipe::get(std::string_view key, ValueKind kind) const {
+  const KeySpec* spec = find_spec(key);
+  const auto found = values_.find(key);
+  if (spec == nullptr || spec->kind != kind || found == values_.end()) {
+    // A programming error, not a user's: the code asked for an undeclared key.
+    throw Error("internal: recipe key '" + std::string(key) + "' is not declared as " +
+                std::string(kind_name(kind)));
+  }
+  return found->second;
+}
+
+std::int64_t Recipe::integer(std::string_view key) const {
+  return std::get<std::int64_t>(get(key, ValueKind::integer));
+}
+double Recipe::number(std::string_view key) const {
+  return std::get<double>(get(key, ValueKind::number));
+}
+bool Recipe::boolean(std::string_view key) const {
+  return std::get<bool>(get(key, ValueKind::boolean));
+}
+const std::string& Recipe::string(std::string_view key) const {
+  return std::get<std::string>(get(key, ValueKind::string));
+}
+const std::vector<std::string>& Recipe::strings(std::string_view key) const {
+  return std::get<std::vector<std::string>>(get(key, ValueKind::string_list));
+}
+
+std::string Recipe::dump() const {
+  std::ostringstream out;
+  std::string section;
+  for (const auto& spec : recipe_schema()) {
+    const std::string_view key = spec.key;
+    const std::string_view this_section = key.substr(0, key.find('.'));
+    if (this_section != section) {
+      out << (section.empty() ? "" : "\n") << "[" << this_section << "]\n";
+      section = std::string(this_section);
+    }
+    out << "# " << spec.help << "\n"
+        << key.substr(key.find('.') + 1) << " = " << format_value(values_.at(std::string(key)))
+        << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace genolm::config

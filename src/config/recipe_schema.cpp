@@ -1,0 +1,82 @@
+// The one list of recipe keys. Adding a key here makes it valid in every recipe, settable with
+// --set, and printed by --dump-config.
+#include "config/recipe.h"
+
+namespace genolm::config {
+
+using Strings = std::vector<std::string>;
+
+const std::vector<KeySpec>& recipe_schema() {
+  static const std::vector<KeySpec> schema = {
+      // [run]
+      {"run.name", ValueKind::string, std::string(),
+       "run folder name under run.dir; empty: the recipe file's name"},
+      {"run.seed", ValueKind::integer, std::int64_t{42}, "seed for every random choice", {}, 0},
+      {"run.dir", ValueKind::string, std::string("runs"), "folder that holds run folders"},
+
+      // [data]
+      {"data.train", ValueKind::string_list, Strings{},
+       "FASTA/FASTQ files (plain or gzip) to build the token corpus from"},
+      {"data.corpus", ValueKind::string, std::string(),
+       "a prebuilt corpus folder ('genolm corpus') used instead of data.train"},
+      {"data.valid_fraction", ValueKind::number, 0.01,
+       "share of the bases held out for validation, as whole records or contiguous blocks", {}, 0.0,
+       0.5},
+      {"data.valid_block_bases", ValueKind::integer, std::int64_t{10000},
+       "length of the contiguous blocks a long record is split into for the valid split", {}, 100},
+      {"data.soft_mask", ValueKind::string, std::string("upper"),
+       "lowercase (soft-masked) bases: 'upper' upper-cases them, 'keep' keeps them",
+       {"upper", "keep"}},
+      {"data.n_run_split", ValueKind::integer, std::int64_t{50},
+       "split records at runs of at least this many N and drop the run; 0 keeps every N (as <unk>)",
+       {}, 0},
+
+      // [tokenizer]
+      {"tokenizer.path", ValueKind::string, std::string(),
+       "an existing tokenizer folder; when empty one is made from the keys below"},
+      {"tokenizer.kind", ValueKind::string, std::string("kmer"), "tokenizer kind",
+       {"kmer", "nucleotide", "protein", "bpe", "unigram"}},
+      {"tokenizer.k", ValueKind::integer, std::int64_t{3}, "k-mer length (kmer)", {}, 1, 8},
+      {"tokenizer.stride", ValueKind::integer, std::int64_t{1}, "k-mer stride, 1 to k (kmer)", {}, 1,
+       8},
+      {"tokenizer.vocab_size", ValueKind::integer, std::int64_t{4096},
+       "vocabulary size with specials (bpe, unigram)", {}, 16, 1 << 20},
+      {"tokenizer.piece_bases", ValueKind::integer, std::int64_t{2048},
+       "sequences are cut into pieces this long for SentencePiece (bpe, unigram)", {}, 16, 65536},
+      {"tokenizer.train_bases", ValueKind::integer, std::int64_t{8000000},
+       "bases SentencePiece samples for training at most (bpe, unigram)", {}, 1000},
+
+      // [model]
+      {"model.arch", ValueKind::string, std::string("awd_lstm"), "encoder architecture",
+       {"awd_lstm", "transformer"}},
+      {"model.emb_size", ValueKind::integer, std::int64_t{400}, "embedding size", {}, 1},
+      {"model.hidden_size", ValueKind::integer, std::int64_t{1152},
+       "LSTM hidden size, or transformer feed-forward size", {}, 1},
+      {"model.layers", ValueKind::integer, std::int64_t{3}, "number of layers", {}, 1},
+      {"model.drop_mult", ValueKind::number, 1.0, "multiplier on every dropout", {}, 0.0},
+      {"model.heads", ValueKind::integer, std::int64_t{8}, "attention heads (transformer)", {}, 1},
+      {"model.context", ValueKind::integer, std::int64_t{512},
+       "context length in tokens (transformer)", {}, 1},
+
+      // [train]
+      {"train.batch_size", ValueKind::integer, std::int64_t{64}, "sequences per batch", {}, 1},
+      {"train.bptt", ValueKind::integer, std::int64_t{70}, "truncated-BPTT length (awd_lstm)", {}, 1},
+      {"train.lr", ValueKind::number, 2e-3, "peak learning rate", {}, 0.0},
+      {"train.epochs", ValueKind::integer, std::int64_t{1}, "passes over the training data", {}, 0},
+      {"train.max_steps", ValueKind::integer, std::int64_t{0},
+       "stop after this many optimizer steps; 0: no limit", {}, 0},
+      {"train.precision", ValueKind::string, std::string("fp32"), "arithmetic precision",
+       {"fp32", "bf16"}},
+      {"train.schedule", ValueKind::string, std::string("one_cycle"), "learning-rate schedule",
+       {"one_cycle", "slanted_triangular", "warmup_cosine", "constant"}},
+      {"train.log_every", ValueKind::integer, std::int64_t{50}, "steps between train log lines", {},
+       1},
+      {"train.eval_every", ValueKind::integer, std::int64_t{1000}, "steps between evaluations", {},
+       1},
+      {"train.checkpoint_every", ValueKind::integer, std::int64_t{1000},
+       "steps between checkpoints", {}, 1},
+  };
+  return schema;
+}
+
+}  // namespace genolm::config

@@ -1,0 +1,401 @@
+#include "data/corpus_builder.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "data/token_corpus.h"
+#include "data/token_shards.h"
+#include "genolm/error.h"
+#include "util/log.h"
+
+namespace genolm::data {
+namespace {
+
+constexpr int kTrain = 0;
+constexpr int kValid = 1;
+constexpr const char* kSplitNames[] = {"train", "valid"};
+
+// A run of bases to tokenize, in the order the tokens must be written.
+struct Task {
+  std::uint64_t sequence = 0;
+  int split = kTrain;
+  bool bos = false;
+  std::string bases;
+};
+
+struct Written {
+  std::uint64_t tokens = 0;
+  std::uint64_t pieces = 0;
+};
+
+// Workers tokenize tasks in any order; one writer thread appends their ids to the shards in task
+// order, so the output is the same whatever the thread count. At most `max_in_flight` tasks exist
+// at once, which bounds memory.
+class TokenizePipeline {
+ public:
+  TokenizePipeline(const tokenizers::Tokenizer& tokenizer, int workers, ShardWriter* writers[2])
+      : tokenizer_(tokenizer), writers_{writers[0], writers[1]},
+        max_in_flight_(static_cast<std::size_t>(2 * workers + 2)) {
+    for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+    writer_ = std::thread([this] { write(); });
+  }
+
+  ~TokenizePipeline() { stop(); }
+
+  void submit(Task task) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [this] { return failure_ || submitted_ - written_ < max_in_flight_; });
+    if (failure_) std::rethrow_exception(failure_);
+    task.sequence = submitted_++;
+    tasks_.push_back(std::move(task));
+    work_ready_.notify_one();
+  }
+
+  // Waits until every task is written; rethrows the first error of any thread.
+  void finish() {
+    {
+      std::unique_lock lock(mutex_);
+      space_.wait(lock, [this] { return failure_ || written_ == submitted_; });
+    }
+    stop();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+  const Written& written(int split) const { return counts_[split]; }
+
+ private:
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    work_ready_.notify_all();
+    result_ready_.notify_all();
+    for (auto& worker : workers_) {
+      if (worker.joinable()) worker.join();
+    }
+    if (writer_.joinable()) writer_.join();
+  }
+
+  void fail(std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    if (!failure_) failure_ = error;
+    work_ready_.notify_all();
+    result_ready_.notify_all();
+    space_.notify_all();
+  }
+
+  void work() {
+    try {
+      while (true) {
+        Task task;
+        {
+          std::unique_lock lock(mutex_);
+          work_ready_.wait(lock, [this] { return stopping_ || failure_ || !tasks_.empty(); });
+          if (failure_ || tasks_.empty()) return;
+          task = std::move(tasks_.front());
+          tasks_.pop_front();
+        }
+        Result result{task.split, {}};
+        if (task.bos) result.ids.push_back(tokenizers::SpecialIds::bos);
+        tokenizer_.encode_into(task.bases, result.ids);
+        // A piece too short for a single token leaves nothing, not a lone <bos>.
+        if (task.bos && result.ids.size() == 1) result.ids.clear();
+        result.starts_piece = task.bos && !result.ids.empty();
+        std::lock_guard lock(mutex_);
+        results_.emplace(task.sequence, std::move(result));
+        result_ready_.notify_all();
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+
+  void write() {
+    try {
+      while (true) {
+        Result result;
+        {
+          std::unique_lock lock(mutex_);
+          result_ready_.wait(lock, [this] {
+            return failure_ || results_.count(written_) != 0 || (stopping_ && written_ == submitted_);
+          });
+          if (failure_ || results_.count(written_) == 0) return;
+          auto node = results_.extract(written_);
+          result = std::move(node.mapped());
+        }
+        writers_[result.split]->append(result.ids);
+        counts_[result.split].tokens += result.ids.size();
+        if (result.starts_piece) ++counts_[result.split].pieces;
+        std::lock_guard lock(mutex_);
+        ++written_;
+        space_.notify_all();
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+
+  struct Result {
+    int split = kTrain;
+    std::vector<std::int32_t> ids;
+    bool starts_piece = false;
+  };
+
+  const tokenizers::Tokenizer& tokenizer_;
+  ShardWriter* writers_[2];
+  std::size_t max_in_flight_;
+  std::vector<std::thread> workers_;
+  std::thread writer_;
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable result_ready_;
+  std::condition_variable space_;
+  std::deque<Task> tasks_;
+  std::map<std::uint64_t, Result> results_;
+  std::uint64_t submitted_ = 0;
+  std::uint64_t written_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr failure_;
+  Written counts_[2];
+};
+
+// Turns the reader's chunks into tasks: assigns blocks to splits, opens a new piece at every
+// segment start or change of split, and cuts long pieces where the tokenizer allows.
+class PieceCutter {
+ public:
+  PieceCutter(const tokenizers::Tokenizer& tokenizer, const CorpusOptions& options,
+              TokenizePipeline& pipeline)
+      : tokenizer_(tokenizer), options_(options), pipeline_(pipeline),
+        assigner_(options.valid_fraction, options.seed) {}
+
+  void add(const io::SequenceChunk& chunk) {
+    if (chunk.segment_start) close_piece();
+    const char* bases = chunk.bases.data();
+    std::size_t remaining = chunk.bases.size();
+    const std::uint64_t block = options_.valid_block_bases;
+    while (remaining > 0) {
+      if (record_bases_ % block == 0) {
+        const int split = assigner_.next_is_valid() ? kValid : kTrain;
+        if (split != split_) close_piece();
+        split_ = split;
+      }
+      const std::size_t take =
+          std::min<std::uint64_t>(remaining, block - record_bases_ % block);
+      if (!piece_open_) {
+        piece_open_ = true;
+        needs_bos_ = true;
+      }
+      buffer_.append(bases, take);
+      bases_[split_] += take;
+      bases += take;
+      remaining -= take;
+      record_bases_ += take;
+      if (buffer_.size() >= options_.work_bases) flush(false);
+    }
+    if (chunk.segment_end) close_piece();
+    if (chunk.record_end) record_bases_ = 0;
+  }
+
+  void close_piece() {
+    if (piece_open_) flush(true);
+    piece_open_ = false;
+  }
+
+  std::uint64_t bases(int split) const { return bases_[split]; }
+
+ private:
+  void flush(bool final) {
+    Task task;
+    task.split = split_;
+    if (final) {
+      task.bases = std::move(buffer_);
+      buffer_.clear();
+    } else {
+      const auto cut = tokenizer_.stream_split(buffer_.size());
+      task.bases = buffer_.substr(0, cut.encode_bases);
+      buffer_.erase(0, cut.next_start);
+    }
+    task.bos = needs_bos_;
+    needs_bos_ = false;
+    if (!task.bases.empty()) pipeline_.submit(std::move(task));
+  }
+
+  const tokenizers::Tokenizer& tokenizer_;
+  const CorpusOptions& options_;
+  TokenizePipeline& pipeline_;
+  SplitAssigner assigner_;
+  std::string buffer_;
+  int split_ = kTrain;
+  bool piece_open_ = false;
+  bool needs_bos_ = false;
+  std::uint64_t record_bases_ = 0;
+  std::uint64_t bases_[2] = {0, 0};
+};
+
+std::string now_iso8601() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+void write_json_atomically(const std::filesystem::path& file, const nlohmann::json& json) {
+  const auto temp = std::filesystem::path(file.string() + ".tmp");
+  {
+    std::ofstream out(temp);
+    out << json.dump(2) << '\n';
+    if (!out) throw Error("cannot write " + temp.string());
+  }
+  std::filesystem::rename(temp, file);
+}
+
+}  // namespace
+
+SplitAssigner::SplitAssigner(double valid_fraction, std::uint64_t seed) : fraction_(valid_fraction) {
+  // A seeded start in [0, 1) moves where the first valid block falls without changing the share.
+  std::uint64_t x = seed + 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  carry_ = static_cast<double>(x >> 11) / static_cast<double>(1ULL << 53);
+}
+
+bool SplitAssigner::next_is_valid() {
+  carry_ += fraction_;
+  if (carry_ >= 1.0) {
+    carry_ -= 1.0;
+    return true;
+  }
+  return false;
+}
+
+nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const CorpusOptions& options) {
+  const auto logger = log("corpus");
+  if (options.inputs.empty()) throw Error("corpus: no input files given");
+  if (options.valid_fraction < 0 || options.valid_fraction >= 1) {
+    throw Error("valid fraction " + std::to_string(options.valid_fraction) +
+                " is out of range (expected 0 <= f < 1)");
+  }
+  if (options.valid_block_bases == 0) throw Error("valid block length must be positive");
+  if (std::filesystem::exists(options.out) && !options.overwrite) {
+    throw Error(options.out.string() + " already exists (choose another --out, or --overwrite)");
+  }
+  // Every input is opened before any work, so a typo fails in a second, not after an hour.
+  const io::FastxOptions read_options{.alphabet = tokenizer.kind() == "protein"
+                                                      ? io::Alphabet::protein
+                                                      : io::Alphabet::dna,
+                                      .soft_mask = options.soft_mask,
+                                      .n_run_split = options.n_run_split,
+                                      .chunk_bases = std::size_t{1} << 20};
+  for (const auto& input : options.inputs) io::FastxReader probe(input, read_options);
+
+  const auto parent = options.out.has_parent_path() ? options.out.parent_path()
+                                                    : std::filesystem::path(".");
+  std::filesystem::create_directories(parent);
+  const auto staging =
+      parent / ("." + options.out.filename().string() + ".partial-" + std::to_string(getpid()));
+  std::filesystem::remove_all(staging);
+  std::filesystem::create_directories(staging);
+  struct RemoveOnFailure {
+    std::filesystem::path dir;
+    bool keep = false;
+    ~RemoveOnFailure() {
+      std::error_code ignored;
+      if (!keep) std::filesystem::remove_all(dir, ignored);
+    }
+  } cleanup{staging};
+
+  const auto start = std::chrono::steady_clock::now();
+  const int width = token_width(tokenizer.vocab_size());
+  ShardWriter train_writer(staging, "train", width, options.shard_tokens);
+  ShardWriter valid_writer(staging, "valid", width, options.shard_tokens);
+  ShardWriter* writers[2] = {&train_writer, &valid_writer};
+
+  nlohmann::json inputs = nlohmann::json::array();
+  std::uint64_t bytes_read = 0;
+  TokenizePipeline pipeline(tokenizer, std::max(1, options.threads), writers);
+  PieceCutter cutter(tokenizer, options, pipeline);
+  for (const auto& input : options.inputs) {
+    io::FastxReader reader(input, read_options);
+    io::SequenceChunk chunk;
+    while (reader.next(chunk)) cutter.add(chunk);
+    cutter.close_piece();
+    const auto& stats = reader.stats();
+    const auto size = std::filesystem::file_size(input);
+    bytes_read += size;
+    inputs.push_back({{"path", std::filesystem::absolute(input).string()},
+                      {"format", reader.format() == io::FastxFormat::fasta ? "fasta" : "fastq"},
+                      {"bytes", size},
+                      {"records", stats.records},
+                      {"empty_records", stats.empty_records},
+                      {"bases", stats.bases},
+                      {"dropped_n_bases", stats.dropped_n}});
+    logger->info("{}: {} records, {} bases ({} N in dropped runs)", input.string(), stats.records,
+                 stats.bases, stats.dropped_n);
+  }
+  pipeline.finish();
+  train_writer.close();
+  valid_writer.close();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  tokenizer.save(staging / "tokenizer");
+  nlohmann::json splits;
+  for (int split : {kTrain, kValid}) {
+    nlohmann::json shards = nlohmann::json::array();
+    for (const auto& shard : writers[split]->shards()) {
+      shards.push_back({{"file", shard.file}, {"tokens", shard.tokens}});
+    }
+    splits[kSplitNames[split]] = {{"tokens", pipeline.written(split).tokens},
+                                  {"pieces", pipeline.written(split).pieces},
+                                  {"bases", cutter.bases(split)},
+                                  {"shards", shards}};
+  }
+  nlohmann::json manifest = {
+      {"format", kCorpusFormatName},
+      {"format_version", kCorpusFormatVersion},
+      {"created", now_iso8601()},
+      {"genolm_version", GENOLM_VERSION},
+      {"vocab_size", tokenizer.vocab_size()},
+      {"token_bytes", width},
+      {"piece_start_token", "<bos>"},
+      {"tokenizer", tokenizers::read_tokenizer_manifest(staging / "tokenizer")},
+      {"options",
+       {{"valid_fraction", options.valid_fraction},
+        {"valid_block_bases", options.valid_block_bases},
+        {"seed", options.seed},
+        {"soft_mask", options.soft_mask == io::SoftMask::upper ? "upper" : "keep"},
+        {"n_run_split", options.n_run_split}}},
+      {"inputs", inputs},
+      {"splits", splits},
+      {"build_seconds", seconds},
+      {"threads", options.threads}};
+  write_json_atomically(staging / kCorpusManifestName, manifest);
+
+  if (std::filesystem::exists(options.out)) std::filesystem::remove_all(options.out);
+  std::filesystem::rename(staging, options.out);
+  cleanup.keep = true;
+
+  if (options.valid_fraction > 0 && pipeline.written(kValid).tokens == 0) {
+    logger->warn("the valid split is empty: the input has too few blocks of {} bases for a valid "
+                 "fraction of {} (lower data.valid_block_bases)",
+                 options.valid_block_bases, options.valid_fraction);
+  }
+  logger->info("{}: train {} tokens, valid {} tokens, {:.1f} MB/s of input in {:.2f} s",
+               options.out.string(), pipeline.written(kTrain).tokens,
+               pipeline.written(kValid).tokens, bytes_read / 1e6 / std::max(seconds, 1e-9),
+               seconds);
+  return manifest;
+}
+
+}  // namespace genolm::data

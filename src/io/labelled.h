@@ -1,0 +1,36 @@
+#pragma once
+// Labelled examples for fine-tuning and evaluation, from a CSV/TSV table (columns chosen by name)
+// or from FASTA whose headers carry the labels as key=value fields (">seq7 label=1").
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace genolm::io {
+
+struct LabelledSpec {
+  // One column, or two for paired chains (antibody heavy and light). FASTA has one sequence.
+  std::vector<std::string> sequence_columns = {"sequence"};
+  // Columns (or FASTA header keys) holding the labels; several for multi-target regression.
+  std::vector<std::string> label_columns = {"label"};
+  // Column with record ids; when a table lacks it, ids are the 1-based row numbers.
+  std::string id_column = "id";
+};
+
+struct LabelledExample {
+  std::string id;
+  std::vector<std::string> sequences;  // one per sequence column
+  std::vector<std::string> labels;     // one per label column, as written in the file
+  std::uint64_t line = 0;              // where the example is, for error messages
+};
+
+// Reads every example; throws genolm::Error naming the file, line and column or key on a missing
+// column, a missing label or an empty sequence.
+std::vector<LabelledExample> read_labelled(const std::filesystem::path& path,
+                                           const LabelledSpec& spec);
+
+// Parses "key=value" words of a FASTA description ("label=1 split=train").
+std::vector<std::pair<std::string, std::string>> header_fields(std::string_view description);
+
+}  // namespace genolm::io

@@ -1,0 +1,33 @@
+#include "util/log.h"
+
+#include <mutex>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include "genolm/error.h"
+
+namespace genolm {
+
+std::shared_ptr<spdlog::logger> log(const std::string& area) {
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  if (auto existing = spdlog::get(area)) return existing;
+  static auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>(area, sink);
+  logger->set_pattern("[%H:%M:%S] [%n] %^%v%$");
+  logger->set_level(spdlog::get_level());
+  spdlog::register_logger(logger);
+  return logger;
+}
+
+void set_log_level(const std::string& level) {
+  const auto parsed = spdlog::level::from_str(level);
+  // from_str answers "off" for anything it does not know; only a real "off" may mean that.
+  if (parsed == spdlog::level::off && level != "off") {
+    throw Error("--log-level '" + level + "': expected trace, debug, info, warn, error or off");
+  }
+  spdlog::set_level(parsed);
+  spdlog::apply_all([parsed](const std::shared_ptr<spdlog::logger>& l) { l->set_level(parsed); });
+}
+
+}  // namespace genolm

@@ -1,0 +1,17 @@
+#pragma once
+// Logging by area: log("data")->info(...) prints "[12:00:01] [data] ...", so a line says which part
+// of genolm spoke. One stderr sink for everything; the level is set once from --log-level.
+
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace genolm {
+
+std::shared_ptr<spdlog::logger> log(const std::string& area);
+
+// "trace", "debug", "info", "warn", "error" or "off"; throws genolm::Error for anything else.
+void set_log_level(const std::string& level);
+
+}  // namespace genolm

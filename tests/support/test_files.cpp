@@ -1,0 +1,55 @@
+#include "support/test_files.h"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace genolm::test {
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  std::random_device entropy;
+  path_ = std::filesystem::temp_directory_path() /
+          ("genolm-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" +
+           std::to_string(entropy()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+void write_text(const std::filesystem::path& file, std::string_view text) {
+  std::ofstream out(file, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!out) throw std::runtime_error("cannot write " + file.string());
+}
+
+void write_gzip(const std::filesystem::path& file, std::string_view text) {
+  gzFile gz = gzopen(file.c_str(), "wb");
+  if (gz == nullptr) throw std::runtime_error("cannot write " + file.string());
+  if (!text.empty()) gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string random_dna(std::size_t length, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::string dna(length, 'A');
+  for (char& base : dna) base = "ACGT"[generator() & 3u];
+  return dna;
+}
+
+}  // namespace genolm::test

@@ -1,0 +1,31 @@
+#pragma once
+// Temporary folders and small file writers for tests; every test writes the data it reads.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace genolm::test {
+
+// A fresh folder under the system temp dir, removed with everything in it at scope end.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_text(const std::filesystem::path& file, std::string_view text);
+void write_gzip(const std::filesystem::path& file, std::string_view text);
+std::string read_text(const std::filesystem::path& file);
+
+// A deterministic pseudo-random DNA string of `length` bases over ACGT.
+std::string random_dna(std::size_t length, unsigned seed);
+
+}  // namespace genolm::test
