@@ -130,6 +130,8 @@ std::string check_range(const KeySpec& spec, const Value& value) {
 }
 
 std::string format_value(const Value& value) {
+  // Basic (double-quoted) strings, as people write them; toml++ would pick literal ones.
+  constexpr auto flags = toml::format_flags::none;
   std::ostringstream out;
   std::visit(
       [&out](const auto& v) {
@@ -137,11 +139,9 @@ std::string format_value(const Value& value) {
         if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           toml::array array;
           for (const auto& item : v) array.push_back(item);
-          out << array;
-        } else if constexpr (std::is_same_v<T, double>) {
-          out << toml::value<double>(v);
+          out << toml::toml_formatter{array, flags};
         } else {
-          out << toml::value<T>(v);
+          out << toml::toml_formatter{toml::value<T>(v), flags};
         }
       },
       value);

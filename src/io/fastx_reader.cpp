@@ -119,10 +119,15 @@ class FastxReader::Impl {
 
   static bool is_blank(char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; }
 
-  std::string where() const { return file_.path().string() + " line " + std::to_string(line_); }
-  std::string where_record() const {
-    return file_.path().string() + " line " + std::to_string(line_) + " (record '" + id_ + "')";
+  std::string where(std::uint64_t line) const {
+    return file_.path().string() + " line " + std::to_string(line);
   }
+  std::string where() const { return where(line_); }
+  // The line just returned by read_line(), within the current record.
+  std::string where_record(std::uint64_t line) const {
+    return where(line) + " (record '" + id_ + "')";
+  }
+  std::string where_record() const { return where_record(line_); }
 
   // Moves unread bytes to the front and reads more; false when nothing more could be read.
   bool refill() {
@@ -141,6 +146,7 @@ class FastxReader::Impl {
   // Reads one whole line without its end; false at the end of the file.
   bool read_line(std::string& line) {
     line.clear();
+    last_line_ = line_;
     while (true) {
       if (pos_ == end_ && !refill()) return !line.empty();
       const char* start = buffer_.data() + pos_;
@@ -177,10 +183,10 @@ class FastxReader::Impl {
     } while (line.find_first_not_of(" \t") == std::string::npos);
     const char marker = format_ == FastxFormat::fasta ? '>' : '@';
     if (line[0] != marker) {
-      throw Error(where() + ": expected a header line starting with '" + std::string(1, marker) +
+      throw Error(where(last_line_) + ": expected a header line starting with '" + std::string(1, marker) +
                   "', found " + describe_char(static_cast<unsigned char>(line[0])));
     }
-    header_line_ = line_;
+    header_line_ = last_line_;
     parse_header(line);
     record_open_ = true;
     record_pos_ = 0;
@@ -195,16 +201,18 @@ class FastxReader::Impl {
   }
 
   void read_fastq_body() {
-    if (!read_line(fastq_bases_)) throw Error(where_record() + ": truncated FASTQ record, no sequence line");
+    if (!read_line(fastq_bases_)) {
+      throw Error(where_record(header_line_) + ": truncated FASTQ record, no sequence line");
+    }
     std::string separator;
     if (!read_line(separator) || separator.empty() || separator[0] != '+') {
-      throw Error(where_record() + ": expected the FASTQ '+' separator line");
+      throw Error(where_record(last_line_) + ": expected the FASTQ '+' separator line");
     }
     if (!read_line(fastq_quality_)) {
-      throw Error(where_record() + ": truncated FASTQ record, no quality line");
+      throw Error(where_record(last_line_) + ": truncated FASTQ record, no quality line");
     }
     if (fastq_quality_.size() != fastq_bases_.size()) {
-      throw Error(where_record() + ": quality line has " + std::to_string(fastq_quality_.size()) +
+      throw Error(where_record(last_line_) + ": quality line has " + std::to_string(fastq_quality_.size()) +
                   " characters, expected " + std::to_string(fastq_bases_.size()) +
                   " (one per base)");
     }
@@ -353,7 +361,8 @@ class FastxReader::Impl {
   std::size_t end_ = 0;
   bool eof_ = false;
   bool done_ = false;
-  std::uint64_t line_ = 1;
+  std::uint64_t line_ = 1;       // line of the next unread byte
+  std::uint64_t last_line_ = 0;  // line of the last line read_line() returned
   bool at_line_start_ = true;
 
   bool record_open_ = false;
