@@ -1,13 +1,10 @@
 // genolm: one executable, one subcommand per job. Errors from anywhere end here as one line on
 // stderr and a non-zero exit; nothing a user types may abort the program.
 
-#include <ATen/Parallel.h>
-
 #include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
-#include <torch/version.h>
 
 #include "cli/commands.h"
 #include "genolm/error.h"
@@ -16,7 +13,7 @@
 namespace {
 
 std::string version_text() {
-  return std::string("genolm ") + GENOLM_VERSION + " (LibTorch " + TORCH_VERSION + ")";
+  return std::string("genolm ") + GENOLM_VERSION;
 }
 
 int run(int argc, char** argv) {
@@ -42,8 +39,6 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
   genolm::set_log_level(globals.log_level);
-  // LibTorch starts with one thread here; use what was asked for, every core by default.
-  at::set_num_threads(globals.resolved_threads());
   if (action) action();
   return EXIT_SUCCESS;
 }

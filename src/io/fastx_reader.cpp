@@ -263,6 +263,20 @@ class FastxReader::Impl {
     const bool upper = options_.soft_mask == SoftMask::upper;
     const std::size_t limit = options_.chunk_bases;
     for (std::size_t i = 0; i < n; ++i) {
+      // Fast path: a run of ordinary bases with no N run pending goes in with one append. This
+      // is nearly every byte of a genome.
+      if (pending_n_ == 0 && quality == nullptr && chunk.bases.size() < limit) {
+        const std::size_t stop = std::min(n, i + (limit - chunk.bases.size()));
+        std::size_t end = i;
+        while (end < stop && table_.cls[static_cast<unsigned char>(text[end])] == kBase) ++end;
+        if (end > i) {
+          append_bases(chunk.bases, text + i, end - i, upper);
+          record_pos_ += end - i;
+          segment_bases_ += end - i;
+          i = end;
+          if (i == n) break;
+        }
+      }
       const auto c = static_cast<unsigned char>(text[i]);
       switch (table_.cls[c]) {
         case kBase:
@@ -310,6 +324,20 @@ class FastxReader::Impl {
     }
     consumed = n;
     return std::nullopt;
+  }
+
+  static void append_bases(std::string& out, const char* text, std::size_t n, bool upper) {
+    if (!upper) {
+      out.append(text, n);
+      return;
+    }
+    const std::size_t start = out.size();
+    out.resize(start + n);
+    char* dest = out.data() + start;
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = text[i];
+      dest[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - ('a' - 'A')) : c;
+    }
   }
 
   Outcome consume_fasta(SequenceChunk& chunk) {
