@@ -26,7 +26,8 @@ void run_corpus(const CorpusFlags& flags, const GlobalOptions& globals) {
   const config::Recipe recipe = flags.recipe.resolve([&flags](config::Recipe& r) {
     if (!flags.tokenizer.empty()) r.set_value("tokenizer.path", flags.tokenizer, "--tokenizer");
     if (!flags.inputs.empty()) r.set_value("data.train", flags.inputs, "--input");
-    if (flags.valid_fraction) r.set_value("data.valid_fraction", *flags.valid_fraction, "--valid-fraction");
+    if (flags.valid_fraction)
+      r.set_value("data.valid_fraction", *flags.valid_fraction, "--valid-fraction");
   });
   if (flags.recipe.dump) {
     std::cout << recipe.dump();
@@ -82,8 +83,9 @@ void run_corpus(const CorpusFlags& flags, const GlobalOptions& globals) {
 void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals) {
   auto flags = std::make_shared<CorpusFlags>();
   auto* command = app.add_subcommand("corpus", "tokenize genome files into a token corpus");
-  command->add_option("--tokenizer", flags->tokenizer,
-                      "tokenizer folder (default: made from the recipe's [tokenizer])")
+  command
+      ->add_option("--tokenizer", flags->tokenizer,
+                   "tokenizer folder (default: made from the recipe's [tokenizer])")
       ->type_name("DIR");
   command->add_option("--input", flags->inputs, "FASTA/FASTQ files, plain or gzip")
       ->type_name("FILE");
@@ -92,9 +94,8 @@ void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals
                       "share held out for validation (default 0.01)");
   command->add_flag("--overwrite", flags->overwrite, "replace an existing corpus folder");
   flags->recipe.add_to(*command);
-  command->callback([&action, &globals, flags] {
-    action = [&globals, flags] { run_corpus(*flags, globals); };
-  });
+  command->callback(
+      [&action, &globals, flags] { action = [&globals, flags] { run_corpus(*flags, globals); }; });
 }
 
 }  // namespace genolm::cli

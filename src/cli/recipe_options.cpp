@@ -23,7 +23,8 @@ config::Recipe RecipeOptions::resolve(
   config::Recipe recipe;
   if (!config_file.empty()) recipe.merge_file(config_file);
   if (apply_flags) apply_flags(recipe);
-  for (const auto& assignment : assignments) recipe.set(assignment);
+  for (const auto& assignment : assignments)
+    recipe.set(assignment);
   return recipe;
 }
 

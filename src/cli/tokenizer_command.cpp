@@ -22,7 +22,8 @@ struct TrainOptions {
 void run_train(const TrainOptions& options, const GlobalOptions& globals) {
   if (std::filesystem::exists(options.out) && !std::filesystem::is_empty(options.out) &&
       !options.overwrite) {
-    throw Error(options.out + " already exists and is not empty (choose another --out, or "
+    throw Error(options.out +
+                " already exists and is not empty (choose another --out, or "
                 "--overwrite)");
   }
   data::TokenizerSpec spec = options.spec;
@@ -30,8 +31,9 @@ void run_train(const TrainOptions& options, const GlobalOptions& globals) {
   const std::vector<std::filesystem::path> inputs(options.inputs.begin(), options.inputs.end());
   const auto tokenizer = data::make_tokenizer(spec, inputs);
   tokenizer->save(options.out);
-  log("tokenizer")->info("{} tokenizer with {} tokens saved to {}", tokenizer->kind(),
-                         tokenizer->vocab_size(), options.out);
+  log("tokenizer")
+      ->info("{} tokenizer with {} tokens saved to {}", tokenizer->kind(), tokenizer->vocab_size(),
+             options.out);
 }
 
 struct EncodeOptions {
@@ -42,8 +44,7 @@ struct EncodeOptions {
 
 void run_encode(const EncodeOptions& options) {
   const auto tokenizer = tokenizers::load_tokenizer(options.tokenizer);
-  const auto alphabet =
-      tokenizer->kind() == "protein" ? io::Alphabet::protein : io::Alphabet::dna;
+  const auto alphabet = tokenizer->kind() == "protein" ? io::Alphabet::protein : io::Alphabet::dna;
   io::FastxReader reader(options.input, {.alphabet = alphabet});
   io::SequenceRecord record;
   std::vector<std::int32_t> ids;
@@ -53,8 +54,10 @@ void run_encode(const EncodeOptions& options) {
     std::cout << record.id << '\t';
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (i > 0) std::cout << ' ';
-      if (options.show_tokens) std::cout << tokenizer->id_to_token(ids[i]);
-      else std::cout << ids[i];
+      if (options.show_tokens)
+        std::cout << tokenizer->id_to_token(ids[i]);
+      else
+        std::cout << ids[i];
     }
     std::cout << '\n';
   }
@@ -63,7 +66,8 @@ void run_encode(const EncodeOptions& options) {
 }  // namespace
 
 void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& globals) {
-  auto* command = app.add_subcommand("tokenizer", "train a tokenizer, or encode sequences with one");
+  auto* command =
+      app.add_subcommand("tokenizer", "train a tokenizer, or encode sequences with one");
   command->require_subcommand(1);
 
   auto train = std::make_shared<TrainOptions>();
@@ -75,14 +79,17 @@ void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& glob
       ->capture_default_str();
   train_command->add_option("--stride", train->spec.stride, "k-mer stride, 1 to k (kmer)")
       ->capture_default_str();
-  train_command->add_option("--vocab-size", train->spec.vocab_size,
-                            "vocabulary size with specials (bpe, unigram)")
+  train_command
+      ->add_option("--vocab-size", train->spec.vocab_size,
+                   "vocabulary size with specials (bpe, unigram)")
       ->capture_default_str();
-  train_command->add_option("--piece-bases", train->spec.piece_bases,
-                            "sequence piece length for SentencePiece (bpe, unigram)")
+  train_command
+      ->add_option("--piece-bases", train->spec.piece_bases,
+                   "sequence piece length for SentencePiece (bpe, unigram)")
       ->capture_default_str();
-  train_command->add_option("--train-bases", train->spec.train_bases,
-                            "bases SentencePiece samples at most (bpe, unigram)")
+  train_command
+      ->add_option("--train-bases", train->spec.train_bases,
+                   "bases SentencePiece samples at most (bpe, unigram)")
       ->capture_default_str();
   train_command->add_option("--seed", train->spec.seed, "sampling seed (bpe, unigram)")
       ->capture_default_str();
@@ -92,9 +99,8 @@ void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& glob
       ->required()
       ->type_name("DIR");
   train_command->add_flag("--overwrite", train->overwrite, "replace an existing folder");
-  train_command->callback([&action, &globals, train] {
-    action = [&globals, train] { run_train(*train, globals); };
-  });
+  train_command->callback(
+      [&action, &globals, train] { action = [&globals, train] { run_train(*train, globals); }; });
 
   auto encode = std::make_shared<EncodeOptions>();
   auto* encode_command =

@@ -20,7 +20,8 @@ const KeySpec* find_spec(std::string_view key) {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diagonal = row[0];
     row[0] = i;
@@ -44,31 +45,45 @@ std::string unknown_key_message(std::string_view key) {
       best = &spec;
     }
   }
-  if (best != nullptr) message += " (did you mean '" + std::string(best->key) + "'?)";
-  else message += " (see 'genolm <command> --dump-config' for the keys there are)";
+  if (best != nullptr)
+    message += " (did you mean '" + std::string(best->key) + "'?)";
+  else
+    message += " (see 'genolm <command> --dump-config' for the keys there are)";
   return message;
 }
 
 std::string_view kind_name(ValueKind kind) {
   switch (kind) {
-    case ValueKind::integer: return "an integer";
-    case ValueKind::number: return "a number";
-    case ValueKind::boolean: return "true or false";
-    case ValueKind::string: return "a string";
-    case ValueKind::string_list: return "a list of strings";
+    case ValueKind::integer:
+      return "an integer";
+    case ValueKind::number:
+      return "a number";
+    case ValueKind::boolean:
+      return "true or false";
+    case ValueKind::string:
+      return "a string";
+    case ValueKind::string_list:
+      return "a list of strings";
   }
   return "a value";
 }
 
 std::string_view node_type_name(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "a list";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date or time";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "a list";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date or time";
   }
 }
 
@@ -117,13 +132,18 @@ std::string check_range(const KeySpec& spec, const Value& value) {
     }
   }
   double number = 0;
-  if (const auto* i = std::get_if<std::int64_t>(&value)) number = static_cast<double>(*i);
-  else if (const auto* d = std::get_if<double>(&value)) number = *d;
-  else return {};
+  if (const auto* i = std::get_if<std::int64_t>(&value))
+    number = static_cast<double>(*i);
+  else if (const auto* d = std::get_if<double>(&value))
+    number = *d;
+  else
+    return {};
   if (number < spec.min || number > spec.max) {
     why << number << " is out of range (expected ";
-    if (spec.max >= 1e299) why << "at least " << spec.min << ")";
-    else why << spec.min << " to " << spec.max << ")";
+    if (spec.max >= 1e299)
+      why << "at least " << spec.min << ")";
+    else
+      why << spec.min << " to " << spec.max << ")";
     return why.str();
   }
   return {};
@@ -138,7 +158,8 @@ std::string format_value(const Value& value) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           toml::array array;
-          for (const auto& item : v) array.push_back(item);
+          for (const auto& item : v)
+            array.push_back(item);
           out << toml::toml_formatter{array, flags};
         } else {
           out << toml::toml_formatter{toml::value<T>(v), flags};
@@ -151,7 +172,8 @@ std::string format_value(const Value& value) {
 }  // namespace
 
 Recipe::Recipe() {
-  for (const auto& spec : recipe_schema()) values_[std::string(spec.key)] = spec.default_value;
+  for (const auto& spec : recipe_schema())
+    values_[std::string(spec.key)] = spec.default_value;
 }
 
 void Recipe::set_value(std::string_view key, Value value, std::string_view origin) {

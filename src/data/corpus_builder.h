@@ -1,10 +1,11 @@
 #pragma once
 // Builds a token corpus from FASTA/FASTQ files: read (streaming) -> split into train and valid by
-// whole records or contiguous blocks -> tokenize on all cores -> uint16/uint32 shards + corpus.json.
+// whole records or contiguous blocks -> tokenize on all cores -> uint16/uint32 shards +
+// corpus.json.
 //
 // The valid split takes every block whose turn comes up in an error-diffusion sequence (a running
-// sum of valid_fraction per block, seeded), so it holds the asked share of blocks spread evenly over
-// every genome, and the same inputs and seed always give the same split. A block is
+// sum of valid_fraction per block, seeded), so it holds the asked share of blocks spread evenly
+// over every genome, and the same inputs and seed always give the same split. A block is
 // `valid_block_bases` of one record; a shorter record is one block, so files of many short records
 // split by whole records. Tokens of the two splits never interleave: every change of split, record
 // or N-split segment starts a new piece, and each piece begins with <bos>.

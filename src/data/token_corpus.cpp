@@ -29,8 +29,8 @@ void TokenSplit::read(std::uint64_t begin, std::size_t count, std::int32_t* out)
                 " tokens)");
   }
   if (count == 0) return;
-  auto shard = static_cast<std::size_t>(
-      std::upper_bound(starts_.begin(), starts_.end(), begin) - starts_.begin() - 1);
+  auto shard = static_cast<std::size_t>(std::upper_bound(starts_.begin(), starts_.end(), begin) -
+                                        starts_.begin() - 1);
   std::uint64_t offset = begin - starts_[shard];
   for (std::size_t i = 0; i < count; ++i) {
     while (offset == shards_[shard].size()) {

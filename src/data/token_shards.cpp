@@ -51,12 +51,14 @@ void ShardWriter::append(std::span<const std::int32_t> ids) {
       auto* out = reinterpret_cast<std::uint16_t*>(staging_.data());
       for (std::size_t i = 0; i < take; ++i) {
         const std::int32_t id = ids[done + i];
-        if (id < 0 || id > 0xffff) throw Error("token id " + std::to_string(id) + " exceeds uint16");
+        if (id < 0 || id > 0xffff)
+          throw Error("token id " + std::to_string(id) + " exceeds uint16");
         out[i] = static_cast<std::uint16_t>(id);
       }
     } else {
       auto* out = reinterpret_cast<std::uint32_t*>(staging_.data());
-      for (std::size_t i = 0; i < take; ++i) out[i] = static_cast<std::uint32_t>(ids[done + i]);
+      for (std::size_t i = 0; i < take; ++i)
+        out[i] = static_cast<std::uint32_t>(ids[done + i]);
     }
     if (std::fwrite(staging_.data(), 1, staging_.size(), file_) != staging_.size()) {
       throw Error("cannot write " + (dir_ / shards_.back().file).string() + ": " +

@@ -67,7 +67,8 @@ std::unique_ptr<tokenizers::Tokenizer> make_tokenizer(
                 "' (expected kmer, nucleotide, protein, bpe or unigram)");
   }
   if (training_files.empty()) {
-    throw Error("a " + spec.kind + " tokenizer learns from FASTA files: give them with --input "
+    throw Error("a " + spec.kind +
+                " tokenizer learns from FASTA files: give them with --input "
                 "(or data.train in the recipe)");
   }
   tokenizers::SentencePieceOptions options;
@@ -79,17 +80,17 @@ std::unique_ptr<tokenizers::Tokenizer> make_tokenizer(
   options.threads = spec.threads;
   options.seed = spec.seed;
 
-  PieceStream stream(training_files,
-                     {.alphabet = io::Alphabet::dna,
-                      .soft_mask = spec.soft_mask,
-                      .n_run_split = spec.n_run_split},
-                     spec.piece_bases);
+  PieceStream stream(
+      training_files,
+      {.alphabet = io::Alphabet::dna, .soft_mask = spec.soft_mask, .n_run_split = spec.n_run_split},
+      spec.piece_bases);
   tokenizers::SentencePieceTrainStats stats;
   auto tokenizer = tokenizers::SentencePieceTokenizer::train(
       options, [&stream](std::string& sentence) { return stream.next(sentence); }, &stats);
-  log("tokenizer")->info(
-      "trained {} with vocab {} on a sample of at most {} of {} pieces ({} bases offered)",
-      spec.kind, tokenizer->vocab_size(), options.max_train_pieces, stats.sentences, stats.bases);
+  log("tokenizer")
+      ->info("trained {} with vocab {} on a sample of at most {} of {} pieces ({} bases offered)",
+             spec.kind, tokenizer->vocab_size(), options.max_train_pieces, stats.sentences,
+             stats.bases);
   return tokenizer;
 }
 

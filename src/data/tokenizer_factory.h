@@ -1,6 +1,7 @@
 #pragma once
 // Makes the tokenizer a recipe asks for: loads tokenizer.path when set, otherwise builds the kind
-// from tokenizer.* keys, training SentencePiece on the recipe's FASTA files where the kind needs it.
+// from tokenizer.* keys, training SentencePiece on the recipe's FASTA files where the kind needs
+// it.
 
 #include <filesystem>
 #include <memory>

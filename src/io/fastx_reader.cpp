@@ -27,10 +27,12 @@ ClassTable make_class_table(Alphabet alphabet, bool split_n) {
     table.cls[static_cast<unsigned char>(c - 'A' + 'a')] = value;
   };
   if (alphabet == Alphabet::dna) {
-    for (const char c : std::string_view("ACGTURYKMSWBDHVN")) set_both_cases(c, kBase);
+    for (const char c : std::string_view("ACGTURYKMSWBDHVN"))
+      set_both_cases(c, kBase);
     if (split_n) set_both_cases('N', kN);
   } else {
-    for (char c = 'A'; c <= 'Z'; ++c) set_both_cases(c, kBase);
+    for (char c = 'A'; c <= 'Z'; ++c)
+      set_both_cases(c, kBase);
     table.cls['*'] = kBase;
   }
   table.cls['\r'] = table.cls[' '] = table.cls['\t'] = kSkip;
@@ -72,14 +74,16 @@ class FastxReader::Impl {
       }
       if (pos_ < end_ || !refill()) break;
     }
-    if (pos_ == end_) throw Error(path.string() + ": holds only whitespace (expected FASTA or FASTQ)");
+    if (pos_ == end_)
+      throw Error(path.string() + ": holds only whitespace (expected FASTA or FASTQ)");
     const char first = buffer_[pos_];
     if (first == '>') {
       format_ = FastxFormat::fasta;
     } else if (first == '@') {
       format_ = FastxFormat::fastq;
     } else {
-      throw Error(where() + ": expected a FASTA header line starting with '>' (or FASTQ '@'), found " +
+      throw Error(where() +
+                  ": expected a FASTA header line starting with '>' (or FASTQ '@'), found " +
                   describe_char(static_cast<unsigned char>(first)));
     }
   }
@@ -93,7 +97,8 @@ class FastxReader::Impl {
       }
     }
     begin_chunk(chunk);
-    const Outcome outcome = format_ == FastxFormat::fasta ? consume_fasta(chunk) : consume_fastq(chunk);
+    const Outcome outcome =
+        format_ == FastxFormat::fasta ? consume_fasta(chunk) : consume_fastq(chunk);
     switch (outcome) {
       case Outcome::chunk_full:
         break;
@@ -183,8 +188,9 @@ class FastxReader::Impl {
     } while (line.find_first_not_of(" \t") == std::string::npos);
     const char marker = format_ == FastxFormat::fasta ? '>' : '@';
     if (line[0] != marker) {
-      throw Error(where(last_line_) + ": expected a header line starting with '" + std::string(1, marker) +
-                  "', found " + describe_char(static_cast<unsigned char>(line[0])));
+      throw Error(where(last_line_) + ": expected a header line starting with '" +
+                  std::string(1, marker) + "', found " +
+                  describe_char(static_cast<unsigned char>(line[0])));
     }
     header_line_ = last_line_;
     parse_header(line);
@@ -212,9 +218,9 @@ class FastxReader::Impl {
       throw Error(where_record(last_line_) + ": truncated FASTQ record, no quality line");
     }
     if (fastq_quality_.size() != fastq_bases_.size()) {
-      throw Error(where_record(last_line_) + ": quality line has " + std::to_string(fastq_quality_.size()) +
-                  " characters, expected " + std::to_string(fastq_bases_.size()) +
-                  " (one per base)");
+      throw Error(where_record(last_line_) + ": quality line has " +
+                  std::to_string(fastq_quality_.size()) + " characters, expected " +
+                  std::to_string(fastq_bases_.size()) + " (one per base)");
     }
     fastq_pos_ = 0;
   }
@@ -268,7 +274,8 @@ class FastxReader::Impl {
       if (pending_n_ == 0 && quality == nullptr && chunk.bases.size() < limit) {
         const std::size_t stop = std::min(n, i + (limit - chunk.bases.size()));
         std::size_t end = i;
-        while (end < stop && table_.cls[static_cast<unsigned char>(text[end])] == kBase) ++end;
+        while (end < stop && table_.cls[static_cast<unsigned char>(text[end])] == kBase)
+          ++end;
         if (end > i) {
           append_bases(chunk.bases, text + i, end - i, upper);
           record_pos_ += end - i;
@@ -415,10 +422,18 @@ FastxReader::~FastxReader() = default;
 FastxReader::FastxReader(FastxReader&&) noexcept = default;
 FastxReader& FastxReader::operator=(FastxReader&&) noexcept = default;
 
-bool FastxReader::next(SequenceChunk& chunk) { return impl_->next(chunk); }
-FastxFormat FastxReader::format() const { return impl_->format(); }
-const FastxStats& FastxReader::stats() const { return impl_->stats(); }
-const std::filesystem::path& FastxReader::path() const { return impl_->path(); }
+bool FastxReader::next(SequenceChunk& chunk) {
+  return impl_->next(chunk);
+}
+FastxFormat FastxReader::format() const {
+  return impl_->format();
+}
+const FastxStats& FastxReader::stats() const {
+  return impl_->stats();
+}
+const std::filesystem::path& FastxReader::path() const {
+  return impl_->path();
+}
 
 bool read_record(FastxReader& reader, SequenceRecord& record) {
   SequenceChunk chunk;

@@ -36,8 +36,8 @@ struct FastxOptions {
 
 // One piece of one record. `segment` counts the pieces left after splitting at N runs.
 struct SequenceChunk {
-  std::string id;           // header up to the first whitespace
-  std::string description;  // rest of the header
+  std::string id;                 // header up to the first whitespace
+  std::string description;        // rest of the header
   std::uint64_t record = 0;       // 0-based record number in the file
   std::uint64_t header_line = 0;  // 1-based line of the record's header
   std::uint64_t segment = 0;

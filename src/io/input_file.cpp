@@ -47,8 +47,8 @@ InputFile::~InputFile() {
 
 std::size_t InputFile::read(char* buffer, std::size_t capacity) {
   auto* gz = static_cast<gzFile>(gz_);
-  const auto want = static_cast<unsigned>(
-      std::min<std::size_t>(capacity, std::numeric_limits<int>::max() / 2));
+  const auto want =
+      static_cast<unsigned>(std::min<std::size_t>(capacity, std::numeric_limits<int>::max() / 2));
   const int n = gzread(gz, buffer, want);
   int code = Z_OK;
   const char* message = gzerror(gz, &code);

@@ -61,8 +61,10 @@ std::vector<LabelledExample> read_labelled_table(const std::filesystem::path& pa
   TableReader table(path);
   std::vector<std::size_t> sequence_index;
   std::vector<std::size_t> label_index;
-  for (const auto& name : spec.sequence_columns) sequence_index.push_back(table.column(name));
-  for (const auto& name : spec.label_columns) label_index.push_back(table.column(name));
+  for (const auto& name : spec.sequence_columns)
+    sequence_index.push_back(table.column(name));
+  for (const auto& name : spec.label_columns)
+    label_index.push_back(table.column(name));
   const bool has_id = !spec.id_column.empty() && table.has_column(spec.id_column);
   const std::size_t id_index = has_id ? table.column(spec.id_column) : 0;
 
@@ -106,7 +108,8 @@ std::vector<std::pair<std::string, std::string>> header_fields(std::string_view 
     const std::string_view word = description.substr(start, end - start);
     const std::size_t equals = word.find('=');
     if (equals != std::string_view::npos && equals > 0) {
-      fields.emplace_back(std::string(word.substr(0, equals)), std::string(word.substr(equals + 1)));
+      fields.emplace_back(std::string(word.substr(0, equals)),
+                          std::string(word.substr(equals + 1)));
     }
     pos = end;
   }

@@ -23,7 +23,9 @@ char delimiter_from_name(const std::filesystem::path& path) {
 }
 
 // Only the space character is trimmed around fields; a tab may be the delimiter.
-int is_space(unsigned char c) { return c == ' ' ? 1 : 0; }
+int is_space(unsigned char c) {
+  return c == ' ' ? 1 : 0;
+}
 
 }  // namespace
 
@@ -42,7 +44,8 @@ class TableReader::Source {
         if (first_block_) {
           first_block_ = false;
           if (looks_binary(std::string_view(buffer_.data(), std::min<std::size_t>(end_, 4096)))) {
-            throw Error(file_.path().string() + ": looks like a binary file (expected a CSV or TSV table)");
+            throw Error(file_.path().string() +
+                        ": looks like a binary file (expected a CSV or TSV table)");
           }
         }
       }
@@ -101,7 +104,9 @@ TableReader::~TableReader() {
   delete parser;
 }
 
-const std::filesystem::path& TableReader::path() const { return source_->path(); }
+const std::filesystem::path& TableReader::path() const {
+  return source_->path();
+}
 
 void TableReader::on_field(void* data, std::size_t size, void* self) {
   auto& reader = *static_cast<TableReader*>(self);
@@ -166,9 +171,10 @@ std::size_t TableReader::column(std::string_view name) const {
     if (header_[i] == name) return i;
   }
   std::string columns;
-  for (const auto& column : header_) columns += (columns.empty() ? "" : ", ") + column;
-  throw Error(path().string() + ": no column '" + std::string(name) + "' (the header has: " +
-              columns + ")");
+  for (const auto& column : header_)
+    columns += (columns.empty() ? "" : ", ") + column;
+  throw Error(path().string() + ": no column '" + std::string(name) +
+              "' (the header has: " + columns + ")");
 }
 
 }  // namespace genolm::io

@@ -1,7 +1,7 @@
 #pragma once
 // CSV and TSV tables with a header row, plain or gzip, read row by row. Fields may be quoted
-// (RFC 4180: embedded delimiters, doubled quotes, line breaks). Parsing is libcsv's; this class adds
-// the header, column lookup by name, and errors that name the file, the line and the column.
+// (RFC 4180: embedded delimiters, doubled quotes, line breaks). Parsing is libcsv's; this class
+// adds the header, column lookup by name, and errors that name the file, the line and the column.
 
 #include <cstdint>
 #include <deque>

@@ -28,14 +28,17 @@ Outcome genolm(const test::TempDir& dir, const std::string& arguments) {
           test::read_text(err)};
 }
 
-// A user error: non-zero exit, one line on stderr that starts "genolm: error:" and holds `expected`.
+// A user error: non-zero exit, one line on stderr that starts "genolm: error:" and holds
+// `expected`.
 void expect_clear_error(const Outcome& outcome, const std::string& expected) {
   EXPECT_EQ(outcome.status, 1) << outcome.err;
   ASSERT_FALSE(outcome.err.empty());
-  const std::string last_line = outcome.err.substr(outcome.err.rfind('\n', outcome.err.size() - 2) + 1);
+  const std::string last_line =
+      outcome.err.substr(outcome.err.rfind('\n', outcome.err.size() - 2) + 1);
   EXPECT_EQ(last_line.rfind("genolm: error: ", 0), 0u) << outcome.err;
   EXPECT_EQ(std::count(last_line.begin(), last_line.end(), '\n'), 1) << outcome.err;
-  EXPECT_NE(last_line.find(expected), std::string::npos) << "wanted '" << expected << "' in " << outcome.err;
+  EXPECT_NE(last_line.find(expected), std::string::npos)
+      << "wanted '" << expected << "' in " << outcome.err;
 }
 
 TEST(Cli, VersionAndHelp) {
@@ -43,8 +46,8 @@ TEST(Cli, VersionAndHelp) {
   const auto version = genolm(dir, "--version");
   EXPECT_EQ(version.status, 0);
   EXPECT_EQ(version.out.rfind("genolm 0.", 0), 0u) << version.out;
-  for (const char* command : {"tokenizer", "corpus", "pretrain", "finetune", "predict", "embed",
-                              "launch"}) {
+  for (const char* command :
+       {"tokenizer", "corpus", "pretrain", "finetune", "predict", "embed", "launch"}) {
     const auto help = genolm(dir, std::string(command) + " --help");
     EXPECT_EQ(help.status, 0) << command;
     EXPECT_NE(help.out.find("Usage"), std::string::npos) << command;
@@ -55,7 +58,10 @@ TEST(Cli, VersionAndHelp) {
 TEST(Cli, TokenizerTrainEncodeAndCorpus) {
   test::TempDir dir;
   test::write_text(dir / "g.fa", ">g1 test\n" + test::random_dna(20000, 1) + "\n>g2\nACGTN\n");
-  ASSERT_EQ(genolm(dir, "tokenizer train --kind kmer --k 3 --stride 1 --out " + (dir / "k3").string()).status, 0);
+  ASSERT_EQ(
+      genolm(dir, "tokenizer train --kind kmer --k 3 --stride 1 --out " + (dir / "k3").string())
+          .status,
+      0);
   const auto encoded = genolm(dir, "tokenizer encode --tokenizer " + (dir / "k3").string() +
                                        " --input " + (dir / "g.fa").string());
   EXPECT_EQ(encoded.status, 0) << encoded.err;
@@ -69,8 +75,9 @@ TEST(Cli, TokenizerTrainEncodeAndCorpus) {
   EXPECT_GT(manifest["splits"]["valid"]["tokens"].get<int>(), 0);
   EXPECT_EQ(manifest["inputs"][0]["records"], 2);
 
-  const auto bpe = genolm(dir, "tokenizer train --kind bpe --vocab-size 64 --piece-bases 512 --input " +
-                                   (dir / "g.fa").string() + " --out " + (dir / "bpe").string());
+  const auto bpe =
+      genolm(dir, "tokenizer train --kind bpe --vocab-size 64 --piece-bases 512 --input " +
+                      (dir / "g.fa").string() + " --out " + (dir / "bpe").string());
   EXPECT_EQ(bpe.status, 0) << bpe.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "bpe" / "sentencepiece.model"));
 }
@@ -78,8 +85,9 @@ TEST(Cli, TokenizerTrainEncodeAndCorpus) {
 TEST(Cli, RecipeDrivesTheCorpusAndDumps) {
   test::TempDir dir;
   test::write_text(dir / "g.fa", ">g\n" + test::random_dna(5000, 2) + "\n");
-  test::write_text(dir / "r.toml", "[data]\ntrain = [\"" + (dir / "g.fa").string() +
-                                       "\"]\nvalid_fraction = 0.0\n[tokenizer]\nkind = \"kmer\"\nk = 4\n");
+  test::write_text(dir / "r.toml",
+                   "[data]\ntrain = [\"" + (dir / "g.fa").string() +
+                       "\"]\nvalid_fraction = 0.0\n[tokenizer]\nkind = \"kmer\"\nk = 4\n");
   const auto dump = genolm(dir, "corpus --config " + (dir / "r.toml").string() +
                                     " --set tokenizer.stride=2 --dump-config");
   EXPECT_EQ(dump.status, 0) << dump.err;
@@ -113,26 +121,31 @@ TEST(Cli, BadInputsGiveOneClearLine) {
   const std::string gz = test::read_text(dir / "whole.gz");
   test::write_text(dir / "cut.fa.gz", gz.substr(0, gz.size() / 3));
   expect_clear_error(encode("cut.fa.gz"), "cut.fa.gz: the gzip stream is truncated");
-  test::write_text(dir / "blob.fa", std::string("\x7f" "ELF\x02\x01\x01\x00\x00\x00", 10));
+  test::write_text(dir / "blob.fa", std::string("\x7f"
+                                                "ELF\x02\x01\x01\x00\x00\x00",
+                                                10));
   expect_clear_error(encode("blob.fa"), "blob.fa: looks like a binary file");
 
-  expect_clear_error(genolm(dir, "tokenizer train --kind kmer --k 9 --out " + (dir / "k9").string()),
-                     "k=9 is out of range (expected 1 to 8)");
+  expect_clear_error(
+      genolm(dir, "tokenizer train --kind kmer --k 9 --out " + (dir / "k9").string()),
+      "k=9 is out of range (expected 1 to 8)");
   expect_clear_error(
       genolm(dir, "tokenizer train --kind kmer --k 3 --stride 4 --out " + (dir / "s4").string()),
       "stride 4 is out of range for k=3");
   expect_clear_error(genolm(dir, "tokenizer encode --tokenizer " + dir.path().string() +
                                      " --input " + (dir / "empty.fa").string()),
                      "not a genolm tokenizer folder");
-  test::write_text(dir / "k3" / "tokenizer.json",
-                   test::read_text(dir / "k3" / "tokenizer.json").replace(
-                       test::read_text(dir / "k3" / "tokenizer.json").find("\"format_version\": 1"),
-                       19, "\"format_version\": 7"));
+  test::write_text(
+      dir / "k3" / "tokenizer.json",
+      test::read_text(dir / "k3" / "tokenizer.json")
+          .replace(test::read_text(dir / "k3" / "tokenizer.json").find("\"format_version\": 1"), 19,
+                   "\"format_version\": 7"));
   expect_clear_error(encode("empty.fa"), "tokenizer format version 7");
 
   test::write_text(dir / "typo.toml", "[data]\nvalid_fractoin = 0.1\n");
-  expect_clear_error(genolm(dir, "corpus --config " + (dir / "typo.toml").string() + " --dump-config"),
-                     "typo.toml line 2: unknown key 'data.valid_fractoin' (did you mean 'data.valid_fraction'?)");
+  expect_clear_error(
+      genolm(dir, "corpus --config " + (dir / "typo.toml").string() + " --dump-config"),
+      "typo.toml line 2: unknown key 'data.valid_fractoin' (did you mean 'data.valid_fraction'?)");
   expect_clear_error(genolm(dir, "pretrain --set train.batch_size=many --dump-config"),
                      "key 'train.batch_size' expects an integer");
   expect_clear_error(genolm(dir, "corpus --set tokenizer.kind=word --dump-config"),

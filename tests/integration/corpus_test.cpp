@@ -25,10 +25,12 @@ struct Fixture {
     const std::string a = test::random_dna(30000, 1);
     const std::string b = test::random_dna(12000, 2);
     std::string lower_b = b.substr(0, 500);
-    for (char& c : lower_b) c = static_cast<char>(std::tolower(c));
+    for (char& c : lower_b)
+      c = static_cast<char>(std::tolower(c));
     std::string first = ">chr1 long\n";
     const std::string chr1 = a + std::string(200, 'N') + lower_b + b.substr(500);
-    for (std::size_t i = 0; i < chr1.size(); i += 60) first += chr1.substr(i, 60) + "\n";
+    for (std::size_t i = 0; i < chr1.size(); i += 60)
+      first += chr1.substr(i, 60) + "\n";
     first += ">empty\n>short\nACGTACGTAC\n";
     test::write_text(dir / "one.fa", first);
     const std::string c = test::random_dna(5000, 3) + "NNN" + test::random_dna(4000, 4);
@@ -43,7 +45,7 @@ CorpusOptions options_for(const Fixture& fixture, const std::string& name, int t
   options.inputs = fixture.inputs;
   options.out = fixture.dir / name;
   options.threads = threads;
-  options.work_bases = 1000;   // many tasks, so ordering across threads is exercised
+  options.work_bases = 1000;    // many tasks, so ordering across threads is exercised
   options.shard_tokens = 7000;  // several shards
   return options;
 }
@@ -110,7 +112,8 @@ TEST(Corpus, ValidSplitTakesWholeBlocksNeverInterleavedTokens) {
     std::size_t start = 0;
     while (start < tokens.size()) {
       std::size_t end = start + 1;
-      while (end < tokens.size() && tokens[end] != SpecialIds::bos) ++end;
+      while (end < tokens.size() && tokens[end] != SpecialIds::bos)
+        ++end;
       const std::string piece =
           tokenizer.decode(std::span(tokens).subspan(start + 1, end - start - 1));
       EXPECT_NE(all_input.find(piece), std::string::npos) << "piece at token " << start;
@@ -157,7 +160,8 @@ TEST(Corpus, EightMersUseUint32) {
   const auto manifest = build_corpus(tokenizer, options);
   EXPECT_EQ(manifest["token_bytes"], 4);
   const TokenCorpus corpus(fixture.dir / "k8");
-  for (const auto id : all_tokens(corpus.train())) ASSERT_LT(id, tokenizer.vocab_size());
+  for (const auto id : all_tokens(corpus.train()))
+    ASSERT_LT(id, tokenizer.vocab_size());
 }
 
 TEST(Corpus, FailedBuildLeavesNoFolderAndExistingOutIsKept) {

@@ -48,7 +48,8 @@ std::string read_text(const std::filesystem::path& file) {
 std::string random_dna(std::size_t length, unsigned seed) {
   std::mt19937 generator(seed);
   std::string dna(length, 'A');
-  for (char& base : dna) base = "ACGT"[generator() & 3u];
+  for (char& base : dna)
+    base = "ACGT"[generator() & 3u];
   return dna;
 }
 

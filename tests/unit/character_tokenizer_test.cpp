@@ -8,8 +8,7 @@ namespace {
 TEST(NucleotideTokenizer, OneTokenPerBase) {
   const auto tokenizer = CharacterTokenizer::nucleotide();
   EXPECT_EQ(tokenizer.vocab_size(), SpecialIds::count + 4);
-  EXPECT_EQ(tokenizer.encode("ACGTacgu"),
-            (std::vector<std::int32_t>{7, 8, 9, 10, 7, 8, 9, 10}));
+  EXPECT_EQ(tokenizer.encode("ACGTacgu"), (std::vector<std::int32_t>{7, 8, 9, 10, 7, 8, 9, 10}));
   EXPECT_EQ(tokenizer.encode("NR")[0], SpecialIds::unk);
   EXPECT_EQ(tokenizer.decode(tokenizer.encode("GATTACA")), "GATTACA");
   EXPECT_EQ(tokenizer.decode(tokenizer.encode("GANTA")), "GANTA");

@@ -27,7 +27,8 @@ TEST(SplitAssigner, SameSeedSameSplitOtherSeedOtherPlaces) {
   auto pattern = [](std::uint64_t seed) {
     SplitAssigner assigner(0.1, seed);
     std::vector<bool> blocks;
-    for (int i = 0; i < 200; ++i) blocks.push_back(assigner.next_is_valid());
+    for (int i = 0; i < 200; ++i)
+      blocks.push_back(assigner.next_is_valid());
     return blocks;
   };
   EXPECT_EQ(pattern(7), pattern(7));
@@ -36,7 +37,8 @@ TEST(SplitAssigner, SameSeedSameSplitOtherSeedOtherPlaces) {
 
 TEST(SplitAssigner, ZeroFractionHoldsOutNothing) {
   SplitAssigner assigner(0.0, 1);
-  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(assigner.next_is_valid());
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_FALSE(assigner.next_is_valid());
 }
 
 }  // namespace

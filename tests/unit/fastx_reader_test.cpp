@@ -12,7 +12,8 @@ std::vector<SequenceRecord> read_all(const std::filesystem::path& file, FastxOpt
   FastxReader reader(file, options);
   std::vector<SequenceRecord> records;
   SequenceRecord record;
-  while (read_record(reader, record)) records.push_back(record);
+  while (read_record(reader, record))
+    records.push_back(record);
   return records;
 }
 
@@ -20,7 +21,8 @@ std::vector<SequenceChunk> chunks_of(const std::filesystem::path& file, FastxOpt
   FastxReader reader(file, options);
   std::vector<SequenceChunk> chunks;
   SequenceChunk chunk;
-  while (reader.next(chunk)) chunks.push_back(chunk);
+  while (reader.next(chunk))
+    chunks.push_back(chunk);
   return chunks;
 }
 
@@ -37,7 +39,8 @@ std::string error_reading(const std::filesystem::path& file, FastxOptions option
 std::string wrap(const std::string& header, const std::string& dna, std::size_t width,
                  const char* newline = "\n") {
   std::string text = ">" + header + newline;
-  for (std::size_t i = 0; i < dna.size(); i += width) text += dna.substr(i, width) + newline;
+  for (std::size_t i = 0; i < dna.size(); i += width)
+    text += dna.substr(i, width) + newline;
   return text;
 }
 
@@ -109,7 +112,8 @@ TEST(FastxReader, EmptyRecordsAreKept) {
   FastxReader reader(dir / "empty.fa");
   std::vector<SequenceRecord> records;
   SequenceRecord record;
-  while (read_record(reader, record)) records.push_back(record);
+  while (read_record(reader, record))
+    records.push_back(record);
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].sequence, "");
   EXPECT_EQ(records[1].sequence, "AC");
@@ -123,8 +127,9 @@ TEST(FastxReader, LongNRunsSplitRecordsIntoSegments) {
   const std::string left = test::random_dna(30, 4);
   const std::string right = test::random_dna(20, 5);
   // A leading run, a short run that stays, a long run that splits, a trailing run.
-  test::write_text(dir / "n.fa", wrap("chr", std::string(12, 'N') + left + "NNN" + left +
-                                                 std::string(10, 'n') + right + std::string(15, 'N'),
+  test::write_text(dir / "n.fa", wrap("chr",
+                                      std::string(12, 'N') + left + "NNN" + left +
+                                          std::string(10, 'n') + right + std::string(15, 'N'),
                                       13));
   const auto chunks = chunks_of(dir / "n.fa", {.n_run_split = 10});
   ASSERT_EQ(chunks.size(), 2u);
@@ -241,7 +246,8 @@ TEST(FastxReaderErrors, TruncatedGzip) {
 TEST(FastxReaderErrors, BinaryFile) {
   test::TempDir dir;
   std::string binary(4096, '\0');
-  for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>((i * 37) % 256);
+  for (std::size_t i = 0; i < binary.size(); ++i)
+    binary[i] = static_cast<char>((i * 37) % 256);
   test::write_text(dir / "blob.bin", binary);
   const std::string message = error_reading(dir / "blob.bin");
   EXPECT_NE(message.find("blob.bin: looks like a binary file"), std::string::npos) << message;

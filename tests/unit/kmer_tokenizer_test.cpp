@@ -49,7 +49,8 @@ TEST(KmerTokenizer, WindowWithAnAmbiguousBaseIsUnknown) {
   const KmerTokenizer tokenizer(3, 1);
   const auto ids = tokenizer.encode("ACNGT");
   ASSERT_EQ(ids.size(), 3u);
-  for (const auto id : ids) EXPECT_EQ(id, SpecialIds::unk);
+  for (const auto id : ids)
+    EXPECT_EQ(id, SpecialIds::unk);
   EXPECT_EQ(tokenizer.encode("ACGNACG")[0], tokenizer.encode("ACG")[0]);
 }
 

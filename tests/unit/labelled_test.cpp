@@ -11,9 +11,9 @@ namespace {
 TEST(Labelled, TableWithChosenColumns) {
   test::TempDir dir;
   test::write_text(dir / "ab.tsv", "name\theavy\tlight\tbinds\ttm\nab1\tEVQL\tDIQM\t1\t70.5\n");
-  const auto examples = read_labelled(
-      dir / "ab.tsv", {.sequence_columns = {"heavy", "light"}, .label_columns = {"binds", "tm"},
-                       .id_column = "name"});
+  const auto examples = read_labelled(dir / "ab.tsv", {.sequence_columns = {"heavy", "light"},
+                                                       .label_columns = {"binds", "tm"},
+                                                       .id_column = "name"});
   ASSERT_EQ(examples.size(), 1u);
   EXPECT_EQ(examples[0].id, "ab1");
   EXPECT_EQ(examples[0].sequences, (std::vector<std::string>{"EVQL", "DIQM"}));

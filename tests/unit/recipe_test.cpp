@@ -69,8 +69,9 @@ TEST(Recipe, WrongTypeNamesKeyAndTypes) {
   EXPECT_NE(message.find("key 'train.batch_size' expects an integer, got a string"),
             std::string::npos)
       << message;
-  EXPECT_NE(error_of([&] { recipe.set("train.batch_size=2.5"); })
-                .find("'train.batch_size' expects an integer"),
+  EXPECT_NE(error_of([&] {
+              recipe.set("train.batch_size=2.5");
+            }).find("'train.batch_size' expects an integer"),
             std::string::npos);
   EXPECT_NE(error_of([&] { recipe.set("train.lr=fast"); }).find("'train.lr' expects a number"),
             std::string::npos);
@@ -80,8 +81,7 @@ TEST(Recipe, ChoicesAndRangesAreChecked) {
   Recipe recipe;
   EXPECT_NE(error_of([&] { recipe.set("model.arch=gru"); }).find("'gru' is not one of"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { recipe.set("tokenizer.k=9"); }).find("out of range"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { recipe.set("tokenizer.k=9"); }).find("out of range"), std::string::npos);
   EXPECT_NE(error_of([&] { recipe.set("no_equals_sign"); }).find("expected section.key=value"),
             std::string::npos);
   EXPECT_NE(error_of([&] { recipe.set("train.lrr=1"); }).find("did you mean 'train.lr'?"),
@@ -116,6 +116,24 @@ TEST(Recipe, EveryShippedDefaultIsValid) {
   for (const auto& spec : recipe_schema()) {
     EXPECT_NO_THROW(recipe.set_value(spec.key, spec.default_value, "test")) << spec.key;
   }
+}
+
+}  // namespace
+}  // namespace genolm::config
+
+namespace genolm::config {
+namespace {
+
+TEST(Recipe, EveryRecipeInConfigsIsValid) {
+  std::size_t checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path(GENOLM_SOURCE_DIR) / "configs")) {
+    if (entry.path().extension() != ".toml") continue;
+    Recipe recipe;
+    EXPECT_NO_THROW(recipe.merge_file(entry.path())) << entry.path();
+    ++checked;
+  }
+  EXPECT_GE(checked, 4u);
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ namespace {
 std::string motif_dna(std::size_t length, unsigned seed) {
   const std::string motifs[] = {"TATAAT", "TTGACA", "GGCGCC", "CACGTG"};
   std::string random = test::random_dna(length, seed);
-  for (std::size_t i = 0; i + 6 < length; i += 23) random.replace(i, 6, motifs[(i / 23) % 4]);
+  for (std::size_t i = 0; i + 6 < length; i += 23)
+    random.replace(i, 6, motifs[(i / 23) % 4]);
   return random;
 }
 
@@ -28,7 +29,8 @@ SentenceSource sentences_of(std::vector<std::string> sentences) {
 
 std::vector<std::string> training_pieces(std::size_t count, std::size_t length) {
   std::vector<std::string> pieces;
-  for (std::size_t i = 0; i < count; ++i) pieces.push_back(motif_dna(length, 100 + i));
+  for (std::size_t i = 0; i < count; ++i)
+    pieces.push_back(motif_dna(length, 100 + i));
   return pieces;
 }
 
@@ -57,19 +59,21 @@ TEST_P(SentencePieceKinds, TrainsWithGenolmSpecialsAndRoundTrips) {
   const std::string dna = motif_dna(1000, 999);
   const auto ids = tokenizer->encode(dna);
   EXPECT_LT(ids.size(), dna.size()) << "no merges were learned";
-  for (const auto id : ids) EXPECT_GE(id, SpecialIds::count);
+  for (const auto id : ids)
+    EXPECT_GE(id, SpecialIds::count);
   EXPECT_EQ(tokenizer->decode(ids), dna);
   // Soft-masked input encodes as its upper-case form.
   std::string lower = dna;
-  for (char& c : lower) c = static_cast<char>(std::tolower(c));
+  for (char& c : lower)
+    c = static_cast<char>(std::tolower(c));
   EXPECT_EQ(tokenizer->encode(lower), ids);
 }
 
 INSTANTIATE_TEST_SUITE_P(BpeAndUnigram, SentencePieceKinds, ::testing::Values("bpe", "unigram"));
 
 TEST(SentencePieceTokenizer, LongSequencesEncodeAsTheirPieces) {
-  const auto tokenizer = SentencePieceTokenizer::train(small_options("bpe"),
-                                                       sentences_of(training_pieces(40, 256)));
+  const auto tokenizer =
+      SentencePieceTokenizer::train(small_options("bpe"), sentences_of(training_pieces(40, 256)));
   const std::string dna = motif_dna(256 * 3 + 100, 5);
   std::vector<std::int32_t> by_piece;
   for (std::size_t start = 0; start < dna.size(); start += 256) {

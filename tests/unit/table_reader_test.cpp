@@ -11,7 +11,8 @@ namespace {
 std::vector<std::vector<std::string>> rows_of(TableReader& table) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
-  while (table.next(row)) rows.push_back(row);
+  while (table.next(row))
+    rows.push_back(row);
   return rows;
 }
 

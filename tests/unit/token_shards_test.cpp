@@ -32,7 +32,8 @@ TEST(TokenShards, WriteThenMapAcrossShards) {
     std::int64_t index = 0;
     for (const auto& shard : writer.shards()) {
       MappedShard mapped(dir / shard.file, width, shard.tokens);
-      for (std::uint64_t i = 0; i < mapped.size(); ++i) ASSERT_EQ(mapped[i], index++);
+      for (std::uint64_t i = 0; i < mapped.size(); ++i)
+        ASSERT_EQ(mapped[i], index++);
     }
   }
 }

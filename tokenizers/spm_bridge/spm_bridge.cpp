@@ -100,8 +100,7 @@ extern "C" int genolm_spm_encode(const void* model, const char* text, size_t siz
   return 0;
 }
 
-extern "C" int genolm_spm_id_to_piece(const void* model, int32_t id, char* piece,
-                                      size_t capacity) {
+extern "C" int genolm_spm_id_to_piece(const void* model, int32_t id, char* piece, size_t capacity) {
   const auto* processor = static_cast<const sentencepiece::SentencePieceProcessor*>(model);
   if (id < 0 || id >= processor->GetPieceSize()) return -1;
   const std::string& text = processor->IdToPiece(id);

@@ -6,7 +6,8 @@ namespace {
 struct ComplementTable {
   std::array<char, 256> to{};
   constexpr ComplementTable() {
-    for (int c = 0; c < 256; ++c) to[c] = static_cast<char>(c);
+    for (int c = 0; c < 256; ++c)
+      to[c] = static_cast<char>(c);
     constexpr std::string_view from = "ACGTURYKMBVDHSWN";
     constexpr std::string_view onto = "TGCAAYRMKVBHDSWN";
     for (std::size_t i = 0; i < from.size(); ++i) {

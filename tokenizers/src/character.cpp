@@ -70,6 +70,8 @@ std::string CharacterTokenizer::decode(std::span<const std::int32_t> ids) const 
   return out;
 }
 
-nlohmann::json CharacterTokenizer::parameters() const { return {{"symbols", symbols_}}; }
+nlohmann::json CharacterTokenizer::parameters() const {
+  return {{"symbols", symbols_}};
+}
 
 }  // namespace genolm::tokenizers

@@ -11,38 +11,40 @@ KmerTokenizer::KmerTokenizer(int k, int stride) : k_(k), stride_(stride) {
                 std::to_string(kMaxK) + ")");
   }
   if (stride < 1 || stride > k) {
-    throw Error("k-mer stride " + std::to_string(stride) + " is out of range for k=" +
-                std::to_string(k) + " (expected 1 to k)");
+    throw Error("k-mer stride " + std::to_string(stride) +
+                " is out of range for k=" + std::to_string(k) + " (expected 1 to k)");
   }
 }
 
-std::int32_t KmerTokenizer::vocab_size() const { return SpecialIds::count + (1 << (2 * k_)); }
+std::int32_t KmerTokenizer::vocab_size() const {
+  return SpecialIds::count + (1 << (2 * k_));
+}
 
 void KmerTokenizer::encode_into(std::string_view sequence, std::vector<std::int32_t>& out) const {
   const std::size_t n = sequence.size();
   if (n < static_cast<std::size_t>(k_)) return;
-  out.reserve(out.size() + (n - k_) / stride_ + 1);
+  const std::size_t windows = (n - k_) / stride_ + 1;
+  const std::size_t first = out.size();
+  out.resize(first + windows);
+  std::int32_t* ids = out.data() + first;
 
   // One pass with a rolling 2k-bit code: every base shifts in, and `clean` counts how many of the
-  // most recent bases were A/C/G/T, so a window is valid when clean >= k. Windows are emitted every
+  // most recent bases were A/C/G/T, so a window is valid when clean >= k. Windows end every
   // `stride` bases once the first one is complete.
   const std::uint32_t mask = (1u << (2 * k_)) - 1u;  // k <= 8, so at most 16 bits
   std::uint32_t code = 0;
   int clean = 0;
   int until_emit = k_;  // bases to read before the next window ends
+  std::size_t emitted = 0;
   const auto* bases = reinterpret_cast<const unsigned char*>(sequence.data());
   for (std::size_t i = 0; i < n; ++i) {
     const std::int8_t b = kBaseCodes.code[bases[i]];
-    if (b >= 0) {
-      code = ((code << 2) | static_cast<std::uint32_t>(b)) & mask;
-      ++clean;
-    } else {
-      code = (code << 2) & mask;
-      clean = 0;
-    }
+    const bool valid = b >= 0;
+    code = ((code << 2) | static_cast<std::uint32_t>(b & 3)) & mask;
+    clean = valid ? clean + 1 : 0;
     if (--until_emit == 0) {
-      out.push_back(clean >= k_ ? SpecialIds::count + static_cast<std::int32_t>(code)
-                                : SpecialIds::unk);
+      ids[emitted++] =
+          clean >= k_ ? SpecialIds::count + static_cast<std::int32_t>(code) : SpecialIds::unk;
       until_emit = stride_;
     }
   }
@@ -95,6 +97,8 @@ StreamSplit KmerTokenizer::stream_split(std::size_t available) const {
   return {available, windows * s};
 }
 
-nlohmann::json KmerTokenizer::parameters() const { return {{"k", k_}, {"stride", stride_}}; }
+nlohmann::json KmerTokenizer::parameters() const {
+  return {{"k", k_}, {"stride", stride_}};
+}
 
 }  // namespace genolm::tokenizers

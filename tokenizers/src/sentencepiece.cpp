@@ -106,7 +106,8 @@ std::string read_file(const std::filesystem::path& file) {
 }
 
 void to_upper_in_place(std::string& text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : text)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
 }
 
 }  // namespace
@@ -135,7 +136,9 @@ class SpmModel {
 
 }  // namespace detail
 
-std::string sentencepiece_bridge_path() { return bridge().path; }
+std::string sentencepiece_bridge_path() {
+  return bridge().path;
+}
 
 SentencePieceTokenizer::SentencePieceTokenizer(std::string kind,
                                                const std::filesystem::path& model_file,
@@ -184,8 +187,8 @@ std::string SentencePieceTokenizer::id_to_token(std::int32_t id) const {
   std::array<char, 256> piece{};
   const int length = bridge().id_to_piece(model_->handle(), id, piece.data(), piece.size());
   if (length < 0) {
-    throw Error("token id " + std::to_string(id) + " is outside the " + kind_ +
-                " vocabulary of " + std::to_string(vocab_size()));
+    throw Error("token id " + std::to_string(id) + " is outside the " + kind_ + " vocabulary of " +
+                std::to_string(vocab_size()));
   }
   return std::string(piece.data(), static_cast<std::size_t>(length));
 }
@@ -269,9 +272,9 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(
 
   std::error_code ec;
   std::random_device entropy;
-  const auto work_dir = std::filesystem::temp_directory_path() /
-                        ("genolm-spm-" + std::to_string(getpid()) + "-" +
-                         std::to_string(entropy()));
+  const auto work_dir =
+      std::filesystem::temp_directory_path() /
+      ("genolm-spm-" + std::to_string(getpid()) + "-" + std::to_string(entropy()));
   std::filesystem::create_directories(work_dir, ec);
   if (ec) throw Error("cannot create " + work_dir.string() + ": " + ec.message());
   struct Cleanup {
@@ -285,7 +288,8 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(
   const auto prefix = work_dir / "spm";
   std::ostringstream args;
   args << "--model_prefix=" << prefix.string() << " --model_type=" << options.kind
-       << " --vocab_size=" << options.vocab_size
+       << " --vocab_size="
+       << options.vocab_size
        // DNA is one long word: no normalisation, no whitespace handling, every base kept.
        << " --character_coverage=1.0 --normalization_rule_name=identity"
        << " --add_dummy_prefix=false --split_by_whitespace=false"
@@ -300,8 +304,8 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(
 
   TrainingFeed feed{&sentences, {}, options.piece_bases, 0, 0, {}};
   std::array<char, 1024> error{};
-  const int status =
-      bridge().train(args.str().c_str(), static_cast<unsigned>(options.seed), &next_training_sentence, &feed, error.data(), error.size());
+  const int status = bridge().train(args.str().c_str(), static_cast<unsigned>(options.seed),
+                                    &next_training_sentence, &feed, error.data(), error.size());
   if (!feed.failure.empty()) throw Error("SentencePiece training input: " + feed.failure);
   if (feed.sentences == 0) throw Error("SentencePiece training got no sequence to learn from");
   if (status != 0) throw Error("SentencePiece training failed: " + std::string(error.data()));

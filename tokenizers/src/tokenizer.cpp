@@ -69,8 +69,8 @@ void Tokenizer::save(const std::filesystem::path& dir) const {
 
 nlohmann::json read_tokenizer_manifest(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) {
-    throw Error("tokenizer folder " + dir.string() + " does not exist (expected a folder written by " +
-                "'genolm tokenizer train')");
+    throw Error("tokenizer folder " + dir.string() +
+                " does not exist (expected a folder written by " + "'genolm tokenizer train')");
   }
   const auto file = dir / kManifestFileName;
   std::ifstream in(file);
@@ -139,8 +139,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& dir,
   const nlohmann::json manifest = read_tokenizer_manifest(dir);
   const std::string kind = manifest["kind"].get<std::string>();
   if (kind != expected_kind) {
-    throw Error("tokenizer folder " + dir.string() + " holds a '" + kind + "' tokenizer, expected '" +
-                std::string(expected_kind) + "'");
+    throw Error("tokenizer folder " + dir.string() + " holds a '" + kind +
+                "' tokenizer, expected '" + std::string(expected_kind) + "'");
   }
   return load_tokenizer(dir);
 }

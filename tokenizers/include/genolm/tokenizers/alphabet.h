@@ -14,7 +14,8 @@ namespace genolm::tokenizers {
 struct BaseCodes {
   std::array<std::int8_t, 256> code{};
   constexpr BaseCodes() {
-    for (auto& c : code) c = -1;
+    for (auto& c : code)
+      c = -1;
     code['A'] = code['a'] = 0;
     code['C'] = code['c'] = 1;
     code['G'] = code['g'] = 2;

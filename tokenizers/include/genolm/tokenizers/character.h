@@ -1,6 +1,7 @@
 #pragma once
 // One token per character: single nucleotides (A, C, G, T; anything else is <unk>) or amino acids
-// (the 20 standard ones plus X; B, Z, J, U and O read as X, anything else is <unk>). Case is ignored.
+// (the 20 standard ones plus X; B, Z, J, U and O read as X, anything else is <unk>). Case is
+// ignored.
 
 #include <array>
 

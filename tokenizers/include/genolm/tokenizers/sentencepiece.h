@@ -21,9 +21,9 @@ class SpmModel;  // the loaded bridge model
 }
 
 struct SentencePieceOptions {
-  std::string kind = "bpe";            // "bpe" or "unigram"
-  int vocab_size = 4096;               // including the specials
-  std::size_t piece_bases = 2048;      // sentence length used for training and encoding
+  std::string kind = "bpe";              // "bpe" or "unigram"
+  int vocab_size = 4096;                 // including the specials
+  std::size_t piece_bases = 2048;        // sentence length used for training and encoding
   std::size_t max_train_pieces = 20000;  // SentencePiece samples this many pieces at most
   int threads = 1;
   std::uint64_t seed = 42;

@@ -27,6 +27,8 @@ inline constexpr std::array<std::string_view, SpecialIds::count> kSpecialNames =
 inline constexpr std::array<std::string_view, SpecialIds::count> kSpecialKeys = {
     "pad", "unk", "bos", "eos", "sep", "cls", "mask"};
 
-inline bool is_special(std::int32_t id) { return id >= 0 && id < SpecialIds::count; }
+inline bool is_special(std::int32_t id) {
+  return id >= 0 && id < SpecialIds::count;
+}
 
 }  // namespace genolm::tokenizers
