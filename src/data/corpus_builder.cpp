@@ -1,9 +1,12 @@
 #include "data/corpus_builder.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <fstream>
@@ -278,6 +281,20 @@ std::string now_iso8601() {
   return text;
 }
 
+// A build killed by a signal leaves its staging folder behind; the next build of the same corpus
+// removes those whose process is gone.
+void remove_stale_staging(const std::filesystem::path& parent, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 void write_json_atomically(const std::filesystem::path& file, const nlohmann::json& json) {
   const auto temp = std::filesystem::path(file.string() + ".tmp");
   {
@@ -332,8 +349,9 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
   const auto parent =
       options.out.has_parent_path() ? options.out.parent_path() : std::filesystem::path(".");
   std::filesystem::create_directories(parent);
-  const auto staging =
-      parent / ("." + options.out.filename().string() + ".partial-" + std::to_string(getpid()));
+  const std::string staging_prefix = "." + options.out.filename().string() + ".partial-";
+  remove_stale_staging(parent, staging_prefix);
+  const auto staging = parent / (staging_prefix + std::to_string(getpid()));
   std::filesystem::remove_all(staging);
   std::filesystem::create_directories(staging);
   struct RemoveOnFailure {
