@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "genolm/error.h"
+
 namespace genolm::test {
 
 TempDir::TempDir() {
@@ -43,6 +45,15 @@ std::string read_text(const std::filesystem::path& file) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 std::string random_dna(std::size_t length, unsigned seed) {

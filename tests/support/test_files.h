@@ -2,6 +2,7 @@
 // Temporary folders and small file writers for tests; every test writes the data it reads.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ class TempDir {
 void write_text(const std::filesystem::path& file, std::string_view text);
 void write_gzip(const std::filesystem::path& file, std::string_view text);
 std::string read_text(const std::filesystem::path& file);
+
+// The message of the genolm::Error that `action` throws, or "" when it throws none.
+std::string error_of(const std::function<void()>& action);
 
 // A deterministic pseudo-random DNA string of `length` bases over ACGT.
 std::string random_dna(std::size_t length, unsigned seed);

@@ -8,15 +8,6 @@
 namespace genolm::config {
 namespace {
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(Recipe, DefaultsThenFileThenSet) {
   test::TempDir dir;
   test::write_text(dir / "r.toml",
@@ -44,7 +35,7 @@ TEST(Recipe, UnknownKeyInFileIsNamedWithASuggestion) {
   test::TempDir dir;
   test::write_text(dir / "r.toml", "[train]\nlr = 0.1\nbatch_szie = 8\n");
   Recipe recipe;
-  const std::string message = error_of([&] { recipe.merge_file(dir / "r.toml"); });
+  const std::string message = test::error_of([&] { recipe.merge_file(dir / "r.toml"); });
   EXPECT_NE(message.find("r.toml line 3: unknown key 'train.batch_szie'"), std::string::npos)
       << message;
   EXPECT_NE(message.find("did you mean 'train.batch_size'?"), std::string::npos) << message;
@@ -55,9 +46,10 @@ TEST(Recipe, UnknownSectionAndTopLevelKeys) {
   test::write_text(dir / "a.toml", "[trian]\nlr = 0.1\n");
   test::write_text(dir / "b.toml", "lr = 0.1\n");
   Recipe recipe;
-  EXPECT_NE(error_of([&] { recipe.merge_file(dir / "a.toml"); }).find("unknown key 'trian.lr'"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { recipe.merge_file(dir / "b.toml"); }).find("unknown key 'lr'"),
+  EXPECT_NE(
+      test::error_of([&] { recipe.merge_file(dir / "a.toml"); }).find("unknown key 'trian.lr'"),
+      std::string::npos);
+  EXPECT_NE(test::error_of([&] { recipe.merge_file(dir / "b.toml"); }).find("unknown key 'lr'"),
             std::string::npos);
 }
 
@@ -65,26 +57,29 @@ TEST(Recipe, WrongTypeNamesKeyAndTypes) {
   test::TempDir dir;
   test::write_text(dir / "r.toml", "[train]\nbatch_size = \"big\"\n");
   Recipe recipe;
-  const std::string message = error_of([&] { recipe.merge_file(dir / "r.toml"); });
+  const std::string message = test::error_of([&] { recipe.merge_file(dir / "r.toml"); });
   EXPECT_NE(message.find("key 'train.batch_size' expects an integer, got a string"),
             std::string::npos)
       << message;
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(test::error_of([&] {
               recipe.set("train.batch_size=2.5");
             }).find("'train.batch_size' expects an integer"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { recipe.set("train.lr=fast"); }).find("'train.lr' expects a number"),
-            std::string::npos);
+  EXPECT_NE(
+      test::error_of([&] { recipe.set("train.lr=fast"); }).find("'train.lr' expects a number"),
+      std::string::npos);
 }
 
 TEST(Recipe, ChoicesAndRangesAreChecked) {
   Recipe recipe;
-  EXPECT_NE(error_of([&] { recipe.set("model.arch=gru"); }).find("'gru' is not one of"),
+  EXPECT_NE(test::error_of([&] { recipe.set("model.arch=gru"); }).find("'gru' is not one of"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { recipe.set("tokenizer.k=9"); }).find("out of range"), std::string::npos);
-  EXPECT_NE(error_of([&] { recipe.set("no_equals_sign"); }).find("expected section.key=value"),
+  EXPECT_NE(test::error_of([&] { recipe.set("tokenizer.k=9"); }).find("out of range"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { recipe.set("train.lrr=1"); }).find("did you mean 'train.lr'?"),
+  EXPECT_NE(
+      test::error_of([&] { recipe.set("no_equals_sign"); }).find("expected section.key=value"),
+      std::string::npos);
+  EXPECT_NE(test::error_of([&] { recipe.set("train.lrr=1"); }).find("did you mean 'train.lr'?"),
             std::string::npos);
 }
 
@@ -92,7 +87,7 @@ TEST(Recipe, InvalidTomlNamesTheLine) {
   test::TempDir dir;
   test::write_text(dir / "r.toml", "[train]\nlr = = 1\n");
   Recipe recipe;
-  const std::string message = error_of([&] { recipe.merge_file(dir / "r.toml"); });
+  const std::string message = test::error_of([&] { recipe.merge_file(dir / "r.toml"); });
   EXPECT_NE(message.find("r.toml line 2: not valid TOML"), std::string::npos) << message;
 }
 

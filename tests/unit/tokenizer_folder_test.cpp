@@ -11,15 +11,6 @@
 namespace genolm::tokenizers {
 namespace {
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(TokenizerFolder, ManifestDescribesTheTokenizer) {
   test::TempDir dir;
   KmerTokenizer(4, 2).save(dir / "k4");
@@ -49,7 +40,7 @@ TEST(TokenizerFolder, EveryBuiltInKindRoundTrips) {
 TEST(TokenizerFolder, FolderOfAnotherKindIsRefused) {
   test::TempDir dir;
   CharacterTokenizer::protein().save(dir / "aa");
-  const std::string message = error_of([&] { load_tokenizer(dir / "aa", "kmer"); });
+  const std::string message = test::error_of([&] { load_tokenizer(dir / "aa", "kmer"); });
   EXPECT_NE(message.find("holds a 'protein' tokenizer, expected 'kmer'"), std::string::npos)
       << message;
 }
@@ -60,26 +51,27 @@ TEST(TokenizerFolder, AnotherFormatVersionIsRefused) {
   auto manifest = nlohmann::json::parse(test::read_text(dir / "k3" / "tokenizer.json"));
   manifest["format_version"] = kManifestFormatVersion + 1;
   test::write_text(dir / "k3" / "tokenizer.json", manifest.dump());
-  const std::string message = error_of([&] { load_tokenizer(dir / "k3"); });
+  const std::string message = test::error_of([&] { load_tokenizer(dir / "k3"); });
   EXPECT_NE(message.find("format version 2"), std::string::npos) << message;
 }
 
 TEST(TokenizerFolder, MissingOrForeignFoldersAreRefused) {
   test::TempDir dir;
-  EXPECT_NE(error_of([&] { load_tokenizer(dir / "nowhere"); }).find("does not exist"),
+  EXPECT_NE(test::error_of([&] { load_tokenizer(dir / "nowhere"); }).find("does not exist"),
             std::string::npos);
   std::filesystem::create_directories(dir / "empty");
-  EXPECT_NE(error_of([&] { load_tokenizer(dir / "empty"); }).find("not a genolm tokenizer folder"),
-            std::string::npos);
+  EXPECT_NE(
+      test::error_of([&] { load_tokenizer(dir / "empty"); }).find("not a genolm tokenizer folder"),
+      std::string::npos);
   std::filesystem::create_directories(dir / "broken");
   test::write_text(dir / "broken" / "tokenizer.json", "{ not json");
-  EXPECT_NE(error_of([&] { load_tokenizer(dir / "broken"); }).find("not valid JSON"),
+  EXPECT_NE(test::error_of([&] { load_tokenizer(dir / "broken"); }).find("not valid JSON"),
             std::string::npos);
   std::filesystem::create_directories(dir / "bad_k");
   test::write_text(dir / "bad_k" / "tokenizer.json",
                    R"({"format": "genolm-tokenizer", "format_version": 1, "kind": "kmer",
                        "parameters": {"k": 12, "stride": 1}})");
-  EXPECT_NE(error_of([&] { load_tokenizer(dir / "bad_k"); }).find("k=12"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { load_tokenizer(dir / "bad_k"); }).find("k=12"), std::string::npos);
 }
 
 }  // namespace
