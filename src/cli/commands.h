@@ -13,7 +13,8 @@
 
 namespace genolm::cli {
 
-using Action = std::function<void()>;
+// The chosen command's work; returns the process exit code.
+using Action = std::function<int()>;
 
 struct GlobalOptions {
   int threads = 0;  // 0: every core
@@ -32,8 +33,20 @@ struct RecipeOptions {
   config::Recipe resolve(const std::function<void(config::Recipe&)>& apply_flags = {}) const;
 };
 
+// Global options (--threads, --log-level) on `app`.
+void add_global_options(CLI::App& app, GlobalOptions& globals);
+
+// Commands of the light executable (no LibTorch): build/genolm.
 void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals);
-void register_reserved(CLI::App& app, Action& action, const GlobalOptions& globals);
+
+// Commands that need LibTorch, served by build/genolm-train (genolm hands them over).
+inline const std::vector<std::string> kTorchCommands = {"pretrain", "finetune", "predict",
+                                                        "evaluate", "embed",    "launch"};
+void register_pretrain(CLI::App& app, Action& action, const GlobalOptions& globals);
+// Names taken for later versions: `names` among finetune, predict, evaluate, embed, launch.
+void register_reserved(CLI::App& app, Action& action, const std::vector<std::string>& names);
+// Placeholders in genolm's own help for the commands genolm-train serves.
+void register_torch_placeholders(CLI::App& app);
 
 }  // namespace genolm::cli

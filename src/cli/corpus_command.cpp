@@ -5,10 +5,8 @@
 #include <optional>
 
 #include "cli/commands.h"
-#include "data/corpus_builder.h"
-#include "data/tokenizer_factory.h"
+#include "data/corpus_from_recipe.h"
 #include "genolm/error.h"
-#include "genolm/tokenizers/tokenizer.h"
 
 namespace genolm::cli {
 namespace {
@@ -34,48 +32,15 @@ void run_corpus(const CorpusFlags& flags, const GlobalOptions& globals) {
     return;
   }
   if (flags.out.empty()) throw Error("corpus: --out is required (the corpus folder to write)");
-  const auto& train = recipe.strings("data.train");
-  if (train.empty()) throw Error("corpus: no input files (give --input FILE ... or data.train)");
-  const std::vector<std::filesystem::path> inputs(train.begin(), train.end());
-  const int threads = globals.resolved_threads();
-  const auto soft_mask =
-      recipe.string("data.soft_mask") == "keep" ? io::SoftMask::keep : io::SoftMask::upper;
-  const auto n_run_split = static_cast<std::size_t>(recipe.integer("data.n_run_split"));
-
-  std::unique_ptr<tokenizers::Tokenizer> tokenizer;
-  if (!recipe.string("tokenizer.path").empty()) {
-    tokenizer = tokenizers::load_tokenizer(recipe.string("tokenizer.path"));
-  } else {
-    data::TokenizerSpec spec;
-    spec.kind = recipe.string("tokenizer.kind");
-    spec.k = static_cast<int>(recipe.integer("tokenizer.k"));
-    spec.stride = static_cast<int>(recipe.integer("tokenizer.stride"));
-    spec.vocab_size = static_cast<int>(recipe.integer("tokenizer.vocab_size"));
-    spec.piece_bases = static_cast<std::size_t>(recipe.integer("tokenizer.piece_bases"));
-    spec.train_bases = static_cast<std::uint64_t>(recipe.integer("tokenizer.train_bases"));
-    spec.threads = threads;
-    spec.seed = static_cast<std::uint64_t>(recipe.integer("run.seed"));
-    spec.soft_mask = soft_mask;
-    spec.n_run_split = n_run_split;
-    tokenizer = data::make_tokenizer(spec, inputs);
-  }
-
-  data::CorpusOptions options;
-  options.inputs = inputs;
-  options.out = flags.out;
-  options.valid_fraction = recipe.number("data.valid_fraction");
-  options.valid_block_bases = static_cast<std::uint64_t>(recipe.integer("data.valid_block_bases"));
-  options.seed = static_cast<std::uint64_t>(recipe.integer("run.seed"));
-  options.soft_mask = soft_mask;
-  options.n_run_split = n_run_split;
-  options.threads = threads;
-  options.overwrite = flags.overwrite;
-  const auto manifest = data::build_corpus(*tokenizer, options);
+  const auto manifest = data::build_corpus_from_recipe(recipe, flags.out,
+                                                       globals.resolved_threads(), flags.overwrite);
+  const auto& tokenizer = manifest.at("tokenizer");
 
   const auto& splits = manifest.at("splits");
-  std::cout << "corpus " << flags.out << ": " << tokenizer->kind() << " tokenizer, vocab "
-            << tokenizer->vocab_size() << "; train " << splits.at("train").at("tokens")
-            << " tokens, valid " << splits.at("valid").at("tokens") << " tokens\n";
+  std::cout << "corpus " << flags.out << ": " << tokenizer.at("kind").get<std::string>()
+            << " tokenizer, vocab " << manifest.at("vocab_size") << "; train "
+            << splits.at("train").at("tokens") << " tokens, valid "
+            << splits.at("valid").at("tokens") << " tokens\n";
 }
 
 }  // namespace
@@ -94,8 +59,12 @@ void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals
                       "share held out for validation (default 0.01)");
   command->add_flag("--overwrite", flags->overwrite, "replace an existing corpus folder");
   flags->recipe.add_to(*command);
-  command->callback(
-      [&action, &globals, flags] { action = [&globals, flags] { run_corpus(*flags, globals); }; });
+  command->callback([&action, &globals, flags] {
+    action = [&globals, flags] {
+      run_corpus(*flags, globals);
+      return 0;
+    };
+  });
 }
 
 }  // namespace genolm::cli

@@ -1,62 +1,63 @@
-// genolm: one executable, one subcommand per job. Errors from anywhere end here as one line on
-// stderr and a non-zero exit; nothing a user types may abort the program.
+// genolm: one command line for every job. This executable does not load LibTorch (which costs
+// half a second at every start); it serves the tokenizer and corpus commands itself and hands the
+// training commands to genolm-train, its sibling in the same folder, by exec.
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <optional>
+#include <string>
 
-#include <CLI/CLI.hpp>
-
-#include "cli/commands.h"
-#include "genolm/error.h"
-#include "util/log.h"
+#include "cli/run_cli.h"
 
 namespace {
 
-std::string version_text() {
-  return std::string("genolm ") + GENOLM_VERSION;
+// The subcommand named on the command line, skipping global options and their values.
+std::optional<std::string> subcommand_of(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--threads" || word == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (!word.empty() && word[0] == '-') continue;
+    return word;
+  }
+  return std::nullopt;
 }
 
-int run(int argc, char** argv) {
-  CLI::App app{"genolm: genomic language models in the ULMFiT style, trained natively", "genolm"};
-  app.set_version_flag("--version", version_text());
-  app.require_subcommand(1);
-  app.fallthrough();  // global options may come after the subcommand
-
-  genolm::cli::GlobalOptions globals;
-  app.add_option("--threads", globals.threads, "threads to use (default: every core)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--log-level", globals.log_level, "trace, debug, info, warn, error or off")
-      ->capture_default_str();
-
-  genolm::cli::Action action;
-  genolm::cli::register_tokenizer(app, action, globals);
-  genolm::cli::register_corpus(app, action, globals);
-  genolm::cli::register_reserved(app, action, globals);
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+std::filesystem::path train_binary() {
+  if (const char* path = std::getenv("GENOLM_TRAIN_BINARY"); path != nullptr && *path != '\0') {
+    return path;
   }
-  genolm::set_log_level(globals.log_level);
-  if (action) action();
-  return EXIT_SUCCESS;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (ec ? std::filesystem::path(".") : self.parent_path()) / "genolm-train";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const genolm::Error& e) {
-    std::cerr << "genolm: error: " << e.what() << '\n';
-  } catch (const std::filesystem::filesystem_error& e) {
-    std::cerr << "genolm: error: " << e.what() << '\n';
-  } catch (const std::bad_alloc&) {
-    std::cerr << "genolm: error: out of memory\n";
-  } catch (const std::exception& e) {
-    // Anything else is a bug in genolm; still one line, never a stack dump.
-    std::cerr << "genolm: internal error: " << e.what() << '\n';
+  const auto command = subcommand_of(argc, argv);
+  const auto& torch_commands = genolm::cli::kTorchCommands;
+  if (command &&
+      std::find(torch_commands.begin(), torch_commands.end(), *command) != torch_commands.end()) {
+    const auto binary = train_binary();
+    execv(binary.c_str(), argv);
+    std::cerr << "genolm: error: cannot run " << binary.string() << " for '" << *command
+              << "': " << std::strerror(errno) << " (build it with scripts/setup)\n";
+    return EXIT_FAILURE;
   }
-  return EXIT_FAILURE;
+  return genolm::cli::run_cli(
+      argc, argv,
+      [](CLI::App& app, genolm::cli::Action& action, const genolm::cli::GlobalOptions& globals) {
+        genolm::cli::register_tokenizer(app, action, globals);
+        genolm::cli::register_corpus(app, action, globals);
+        genolm::cli::register_torch_placeholders(app);
+      });
 }

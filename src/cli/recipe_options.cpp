@@ -10,6 +10,13 @@ int GlobalOptions::resolved_threads() const {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+void add_global_options(CLI::App& app, GlobalOptions& globals) {
+  app.add_option("--threads", globals.threads, "threads to use (default: every core)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", globals.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+}
+
 void RecipeOptions::add_to(CLI::App& command) {
   command.add_option("--config", config_file, "recipe (TOML) to read")->type_name("FILE");
   command.add_option("--set", assignments, "override a recipe key: section.key=value (repeatable)")

@@ -1,6 +1,7 @@
 // Commands whose names are taken now and whose work arrives in later versions. Those that read
 // recipes already resolve and check them (--dump-config works), so recipes can be written and
 // validated today; running them says plainly that training is not in this version.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -17,7 +18,7 @@ struct Reserved {
 };
 
 constexpr Reserved kReserved[] = {
-    {"pretrain", "pretrain a language model on genomes (not in this version yet)", true},
+    {"pretrain", "pretrain a language model on genomes", true},
     {"finetune", "fine-tune for classification or regression (not in this version yet)", true},
     {"predict", "predict with a fine-tuned model (not in this version yet)", false},
     {"evaluate", "metrics of a model on a labelled file (not in this version yet)", false},
@@ -27,8 +28,16 @@ constexpr Reserved kReserved[] = {
 
 }  // namespace
 
-void register_reserved(CLI::App& app, Action& action, const GlobalOptions& /*globals*/) {
+void register_torch_placeholders(CLI::App& app) {
+  // genolm hands these commands to genolm-train before parsing; the entries only show in --help.
   for (const auto& reserved : kReserved) {
+    app.add_subcommand(reserved.name, reserved.summary)->allow_extras();
+  }
+}
+
+void register_reserved(CLI::App& app, Action& action, const std::vector<std::string>& names) {
+  for (const auto& reserved : kReserved) {
+    if (std::find(names.begin(), names.end(), reserved.name) == names.end()) continue;
     auto* command = app.add_subcommand(reserved.name, reserved.summary);
     auto recipe = std::make_shared<RecipeOptions>();
     if (reserved.reads_recipe) {
@@ -43,11 +52,11 @@ void register_reserved(CLI::App& app, Action& action, const GlobalOptions& /*glo
           const config::Recipe resolved = recipe->resolve();
           if (recipe->dump) {
             std::cout << resolved.dump();
-            return;
+            return 0;
           }
         }
         throw Error("'genolm " + name + "' is not available in genolm " + GENOLM_VERSION +
-                    " yet; this version builds tokenizers and token corpora");
+                    " yet; this version builds tokenizers and corpora and pretrains");
       };
     });
   }

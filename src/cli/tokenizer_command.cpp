@@ -99,8 +99,12 @@ void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& glob
       ->required()
       ->type_name("DIR");
   train_command->add_flag("--overwrite", train->overwrite, "replace an existing folder");
-  train_command->callback(
-      [&action, &globals, train] { action = [&globals, train] { run_train(*train, globals); }; });
+  train_command->callback([&action, &globals, train] {
+    action = [&globals, train] {
+      run_train(*train, globals);
+      return 0;
+    };
+  });
 
   auto encode = std::make_shared<EncodeOptions>();
   auto* encode_command =
@@ -112,7 +116,12 @@ void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& glob
       ->required()
       ->type_name("FILE");
   encode_command->add_flag("--tokens", encode->show_tokens, "print tokens instead of ids");
-  encode_command->callback([&action, encode] { action = [encode] { run_encode(*encode); }; });
+  encode_command->callback([&action, encode] {
+    action = [encode] {
+      run_encode(*encode);
+      return 0;
+    };
+  });
 }
 
 }  // namespace genolm::cli

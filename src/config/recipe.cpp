@@ -284,6 +284,15 @@ const std::vector<std::string>& Recipe::strings(std::string_view key) const {
   return std::get<std::vector<std::string>>(get(key, ValueKind::string_list));
 }
 
+std::vector<std::string> Recipe::differences(const Recipe& other) const {
+  std::vector<std::string> keys;
+  for (const auto& spec : recipe_schema()) {
+    const std::string key(spec.key);
+    if (format_value(values_.at(key)) != format_value(other.values_.at(key))) keys.push_back(key);
+  }
+  return keys;
+}
+
 std::string Recipe::dump() const {
   std::ostringstream out;
   std::string section;

@@ -52,6 +52,8 @@ class Recipe {
 
   // The resolved recipe as TOML, section by section, each key with its help as a comment.
   std::string dump() const;
+  // Keys whose values differ between this recipe and `other`, in schema order.
+  std::vector<std::string> differences(const Recipe& other) const;
   // Files merged so far, for logs and run folders.
   const std::vector<std::filesystem::path>& files() const { return files_; }
 

@@ -17,6 +17,7 @@
 #include "data/token_corpus.h"
 #include "data/token_shards.h"
 #include "genolm/error.h"
+#include "genolm/tokenizers/alphabet.h"
 #include "util/log.h"
 
 namespace genolm::data {
@@ -259,7 +260,18 @@ class PieceCutter {
     }
     task.bos = needs_bos_;
     needs_bos_ = false;
-    if (!task.bases.empty()) pipeline_.submit(std::move(task));
+    if (task.bases.empty()) return;
+    if (options_.reverse_complement) {
+      // The other strand of this stretch, read 5' to 3': a piece of its own.
+      Task other;
+      other.split = split_;
+      other.bos = true;
+      other.bases = tokenizers::reverse_complement(task.bases);
+      pipeline_.submit(std::move(task));
+      pipeline_.submit(std::move(other));
+      return;
+    }
+    pipeline_.submit(std::move(task));
   }
 
   const tokenizers::Tokenizer& tokenizer_;
@@ -334,6 +346,9 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
                 " is out of range (expected 0 <= f < 1)");
   }
   if (options.valid_block_bases == 0) throw Error("valid block length must be positive");
+  if (options.reverse_complement && tokenizer.kind() == "protein") {
+    throw Error("data.reverse_complement applies to DNA, not to a protein tokenizer");
+  }
   if (std::filesystem::exists(options.out) && !options.overwrite) {
     throw Error(options.out.string() + " already exists (choose another --out, or --overwrite)");
   }
@@ -424,7 +439,8 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
         {"valid_block_bases", options.valid_block_bases},
         {"seed", options.seed},
         {"soft_mask", options.soft_mask == io::SoftMask::upper ? "upper" : "keep"},
-        {"n_run_split", options.n_run_split}}},
+        {"n_run_split", options.n_run_split},
+        {"reverse_complement", options.reverse_complement}}},
       {"inputs", inputs},
       {"splits", splits},
       {"build_seconds", seconds},

@@ -30,6 +30,8 @@ struct CorpusOptions {
   std::uint64_t seed = 42;
   io::SoftMask soft_mask = io::SoftMask::upper;
   std::size_t n_run_split = 50;
+  // Also add the reverse complement of every piece (as a piece of its own): both strands (DNA).
+  bool reverse_complement = false;
   int threads = 1;
   std::uint64_t shard_tokens = std::uint64_t{1} << 28;
   std::size_t work_bases = std::size_t{1} << 22;  // bases per tokenizing task

@@ -2,18 +2,39 @@
 
 #include <mutex>
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "genolm/error.h"
 
 namespace genolm {
 
+namespace {
+
+// One fan-out sink shared by every area's logger: stderr always, a run's train.log when added.
+std::shared_ptr<spdlog::sinks::dist_sink_mt> shared_sink() {
+  static auto sink = [] {
+    auto dist = std::make_shared<spdlog::sinks::dist_sink_mt>();
+    dist->add_sink(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    return dist;
+  }();
+  return sink;
+}
+
+}  // namespace
+
+void add_log_file(const std::string& file) {
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/false);
+  sink->set_pattern("[%Y-%m-%d %H:%M:%S] [%n] [%l] %v");
+  shared_sink()->add_sink(sink);
+}
+
 std::shared_ptr<spdlog::logger> log(const std::string& area) {
   static std::mutex mutex;
   std::lock_guard lock(mutex);
   if (auto existing = spdlog::get(area)) return existing;
-  static auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>(area, sink);
+  auto logger = std::make_shared<spdlog::logger>(area, shared_sink());
   logger->set_pattern("[%H:%M:%S] [%n] %^%v%$");
   logger->set_level(spdlog::get_level());
   spdlog::register_logger(logger);

@@ -11,6 +11,9 @@ namespace genolm {
 
 std::shared_ptr<spdlog::logger> log(const std::string& area);
 
+// Copies every log line (all levels at or above the current one) into `file` as well, appending.
+void add_log_file(const std::string& file);
+
 // "trace", "debug", "info", "warn", "error" or "off"; throws genolm::Error for anything else.
 void set_log_level(const std::string& level);
 

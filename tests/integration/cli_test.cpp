@@ -154,8 +154,9 @@ TEST(Cli, BadInputsGiveOneClearLine) {
 
 TEST(Cli, ReservedCommandsSayTheyAreNotHereYet) {
   test::TempDir dir;
-  expect_clear_error(genolm(dir, "pretrain"), "is not available in genolm");
-  const auto dump = genolm(dir, "pretrain --set model.arch=transformer --dump-config");
+  expect_clear_error(genolm(dir, "finetune"), "is not available in genolm");
+  expect_clear_error(genolm(dir, "embed --model x"), "is not available in genolm");
+  const auto dump = genolm(dir, "finetune --set model.arch=transformer --dump-config");
   EXPECT_EQ(dump.status, 0);
   EXPECT_NE(dump.out.find("arch = \"transformer\""), std::string::npos);
 }

@@ -1,0 +1,137 @@
+// genolm pretrain: recipe -> run folder -> corpus (cached) -> language model.
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "data/corpus_from_recipe.h"
+#include "data/token_corpus.h"
+#include "genolm/error.h"
+#include "genolm/tokenizers/tokenizer.h"
+#include "models/model_factory.h"
+#include "train/lm_trainer.h"
+#include "util/log.h"
+
+namespace genolm::cli {
+namespace {
+
+struct PretrainFlags {
+  RecipeOptions recipe;
+  bool resume = false;
+};
+
+// Keys a resumed run may change: how long it trains and how often it reports.
+bool may_change_on_resume(const std::string& key) {
+  return key == "train.max_steps" || key == "train.epochs" || key == "train.log_every" ||
+         key == "train.eval_every" || key == "train.checkpoint_every" ||
+         key == "train.keep_checkpoints";
+}
+
+std::string run_name(const config::Recipe& recipe, const RecipeOptions& options) {
+  if (!recipe.string("run.name").empty()) return recipe.string("run.name");
+  if (!options.config_file.empty())
+    return std::filesystem::path(options.config_file).stem().string();
+  return "run";
+}
+
+void write_text_atomically(const std::filesystem::path& file, const std::string& text) {
+  const auto temp = std::filesystem::path(file.string() + ".tmp");
+  {
+    std::ofstream out(temp);
+    out << text;
+    if (!out) throw Error("cannot write " + temp.string());
+  }
+  std::filesystem::rename(temp, file);
+}
+
+void check_same_recipe(const config::Recipe& recipe, const std::filesystem::path& saved_file) {
+  config::Recipe saved;
+  saved.merge_file(saved_file);
+  for (const auto& key : recipe.differences(saved)) {
+    if (!may_change_on_resume(key)) {
+      throw Error("cannot resume " + saved_file.parent_path().string() + ": recipe key '" + key +
+                  "' differs from the run's config.toml (resume with the recipe the run started "
+                  "with; only the length and reporting of training may change)");
+    }
+  }
+}
+
+double stride_prior(const nlohmann::json& tokenizer_manifest) {
+  const std::string kind = tokenizer_manifest.at("kind");
+  if (kind == "kmer") {
+    return tokenizer_manifest.at("parameters").at("stride").get<int>() * std::log(4.0);
+  }
+  if (kind == "nucleotide") return std::log(4.0);
+  return std::nan("");
+}
+
+int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
+  const config::Recipe recipe = flags.recipe.resolve();
+  if (flags.recipe.dump) {
+    std::cout << recipe.dump();
+    return 0;
+  }
+  const int threads = globals.resolved_threads();
+  at::set_num_threads(threads);  // LibTorch starts with one thread here
+
+  const auto run_dir =
+      std::filesystem::path(recipe.string("run.dir")) / run_name(recipe, flags.recipe);
+  const bool exists = std::filesystem::exists(run_dir / "config.toml");
+  if (exists && !flags.resume) {
+    throw Error("run folder " + run_dir.string() +
+                " already exists: continue it with --resume, or set another run.name");
+  }
+  if (!exists && flags.resume) {
+    throw Error("nothing to resume: " + run_dir.string() + " holds no run (no config.toml)");
+  }
+  std::filesystem::create_directories(run_dir);
+  if (exists) check_same_recipe(recipe, run_dir / "config.toml");
+  write_text_atomically(run_dir / "config.toml", recipe.dump());
+  add_log_file((run_dir / "train.log").string());
+  const auto logger = log("pretrain");
+  logger->info("run folder {} ({})", run_dir.string(), flags.resume ? "resuming" : "new run");
+
+  // The corpus: a prebuilt folder, or built once from data.train and cached in the run folder.
+  std::filesystem::path corpus_dir = recipe.string("data.corpus");
+  if (corpus_dir.empty()) {
+    corpus_dir = run_dir / "corpus";
+    if (!std::filesystem::exists(corpus_dir / "corpus.json")) {
+      logger->info("building the corpus in {}", corpus_dir.string());
+      data::build_corpus_from_recipe(recipe, corpus_dir, threads, /*overwrite=*/true);
+    }
+  }
+  const data::TokenCorpus corpus(corpus_dir);
+  if (!std::filesystem::exists(run_dir / "tokenizer")) {
+    tokenizers::load_tokenizer(corpus.tokenizer_dir())->save(run_dir / "tokenizer");
+  }
+
+  train::PretrainRun run;
+  run.dir = run_dir;
+  run.recipe = &recipe;
+  run.corpus = &corpus;
+  run.encoder = models::encoder_description(recipe, corpus.vocab_size());
+  run.stride_prior = stride_prior(corpus.manifest().at("tokenizer"));
+  run.resume = flags.resume;
+  const auto outcome = train::train_language_model(run);
+  std::cout << "report: " << (run_dir / "report.html").string() << "\n";
+  return outcome == train::RunOutcome::finished ? 0 : 130;
+}
+
+}  // namespace
+
+void register_pretrain(CLI::App& app, Action& action, const GlobalOptions& globals) {
+  auto flags = std::make_shared<PretrainFlags>();
+  auto* command = app.add_subcommand("pretrain", "pretrain a language model on genomes");
+  flags->recipe.add_to(*command);
+  command->add_flag("--resume", flags->resume,
+                    "continue the run named by the recipe from its latest checkpoint");
+  command->callback([&action, &globals, flags] {
+    action = [&globals, flags] { return run_pretrain(*flags, globals); };
+  });
+}
+
+}  // namespace genolm::cli

@@ -1,0 +1,53 @@
+#include "data/corpus_from_recipe.h"
+
+#include "data/corpus_builder.h"
+#include "data/tokenizer_factory.h"
+#include "genolm/error.h"
+
+namespace genolm::data {
+
+nlohmann::json build_corpus_from_recipe(const config::Recipe& recipe,
+                                        const std::filesystem::path& out, int threads,
+                                        bool overwrite) {
+  const auto& train = recipe.strings("data.train");
+  if (train.empty()) {
+    throw Error("no input files: give data.train in the recipe (or --input FILE ...)");
+  }
+  const std::vector<std::filesystem::path> inputs(train.begin(), train.end());
+  const auto soft_mask =
+      recipe.string("data.soft_mask") == "keep" ? io::SoftMask::keep : io::SoftMask::upper;
+  const auto n_run_split = static_cast<std::size_t>(recipe.integer("data.n_run_split"));
+
+  std::unique_ptr<tokenizers::Tokenizer> tokenizer;
+  if (!recipe.string("tokenizer.path").empty()) {
+    tokenizer = tokenizers::load_tokenizer(recipe.string("tokenizer.path"));
+  } else {
+    TokenizerSpec spec;
+    spec.kind = recipe.string("tokenizer.kind");
+    spec.k = static_cast<int>(recipe.integer("tokenizer.k"));
+    spec.stride = static_cast<int>(recipe.integer("tokenizer.stride"));
+    spec.vocab_size = static_cast<int>(recipe.integer("tokenizer.vocab_size"));
+    spec.piece_bases = static_cast<std::size_t>(recipe.integer("tokenizer.piece_bases"));
+    spec.train_bases = static_cast<std::uint64_t>(recipe.integer("tokenizer.train_bases"));
+    spec.threads = threads;
+    spec.seed = static_cast<std::uint64_t>(recipe.integer("run.seed"));
+    spec.soft_mask = soft_mask;
+    spec.n_run_split = n_run_split;
+    tokenizer = make_tokenizer(spec, inputs);
+  }
+
+  CorpusOptions options;
+  options.inputs = inputs;
+  options.out = out;
+  options.valid_fraction = recipe.number("data.valid_fraction");
+  options.valid_block_bases = static_cast<std::uint64_t>(recipe.integer("data.valid_block_bases"));
+  options.seed = static_cast<std::uint64_t>(recipe.integer("run.seed"));
+  options.soft_mask = soft_mask;
+  options.n_run_split = n_run_split;
+  options.reverse_complement = recipe.boolean("data.reverse_complement");
+  options.threads = threads;
+  options.overwrite = overwrite;
+  return build_corpus(*tokenizer, options);
+}
+
+}  // namespace genolm::data

@@ -1,0 +1,131 @@
+#include "models/awd_lstm.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+
+#include <cmath>
+
+namespace genolm::models {
+
+torch::Tensor locked_dropout(const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0) return x;
+  const auto mask = torch::empty({x.size(0), 1, x.size(2)}, x.options().dtype(torch::kFloat))
+                        .bernoulli_(1 - p)
+                        .div_(1 - p);
+  return x * mask.to(x.scalar_type());
+}
+
+torch::Tensor embedding_dropout(const torch::Tensor& weight, double p, bool training) {
+  if (!training || p <= 0) return weight;
+  const auto mask = torch::empty({weight.size(0), 1}, torch::kFloat).bernoulli_(1 - p).div_(1 - p);
+  return weight * mask.to(weight.scalar_type());
+}
+
+AwdLstmOptions AwdLstmOptions::scaled(double drop_mult) const {
+  AwdLstmOptions out = *this;
+  out.embed_p *= drop_mult;
+  out.input_p *= drop_mult;
+  out.hidden_p *= drop_mult;
+  out.weight_p *= drop_mult;
+  out.output_p *= drop_mult;
+  return out;
+}
+
+AwdLstm::AwdLstm(const AwdLstmOptions& options) : options_(options) {
+  // fastai initialises the embedding uniformly in [-0.1, 0.1].
+  embedding_ = register_parameter(
+      "embedding", torch::empty({options.vocab_size, options.emb_size}).uniform_(-0.1, 0.1));
+  for (std::int64_t l = 0; l < options.layers; ++l) {
+    const std::int64_t in = l == 0 ? options.emb_size : options.hidden_size;
+    const std::int64_t hidden = l == options.layers - 1 ? options.emb_size : options.hidden_size;
+    // PyTorch's LSTM initialisation: uniform in +-1/sqrt(hidden).
+    const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
+    const std::string prefix = "lstm" + std::to_string(l) + "_";
+    Layer layer;
+    layer.hidden = hidden;
+    layer.w_ih = register_parameter(prefix + "weight_ih",
+                                    torch::empty({4 * hidden, in}).uniform_(-bound, bound));
+    layer.w_hh_raw = register_parameter(prefix + "weight_hh_raw",
+                                        torch::empty({4 * hidden, hidden}).uniform_(-bound, bound));
+    layer.b_ih =
+        register_parameter(prefix + "bias_ih", torch::empty({4 * hidden}).uniform_(-bound, bound));
+    layer.b_hh =
+        register_parameter(prefix + "bias_hh", torch::empty({4 * hidden}).uniform_(-bound, bound));
+    layers_.push_back(layer);
+  }
+}
+
+void AwdLstm::reset() {
+  hidden_.clear();
+}
+
+std::vector<torch::Tensor> AwdLstm::state() const {
+  return hidden_;
+}
+
+void AwdLstm::set_state(const std::vector<torch::Tensor>& state) {
+  hidden_ = state;
+}
+
+torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
+  const std::int64_t batch = ids.size(0);
+  const bool training = is_training();
+  if (hidden_.size() != 2 * layers_.size() || hidden_[0].size(1) != batch) {
+    hidden_.clear();
+    for (const auto& layer : layers_) {
+      hidden_.push_back(torch::zeros({1, batch, layer.hidden}, embedding_.options()));
+      hidden_.push_back(torch::zeros({1, batch, layer.hidden}, embedding_.options()));
+    }
+  }
+  // Master weights stay in their own type (fp32, or fp64 in gradient checks); bf16 is for compute.
+  const auto master = embedding_.scalar_type();
+  const auto compute = bf16_ ? torch::kBFloat16 : master;
+
+  torch::Tensor x = at::embedding(embedding_dropout(embedding_, options_.embed_p, training), ids,
+                                  options_.pad_id);
+  x = locked_dropout(x, options_.input_p, training).to(compute);
+
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = layers_[l];
+    // DropConnect: a fresh mask on the raw recurrent weight at every forward; gradients reach the
+    // raw weight and are zero where it was dropped.
+    torch::Tensor w_hh = layer.w_hh_raw;
+    if (training && options_.weight_p > 0) w_hh = at::dropout(w_hh, options_.weight_p, true);
+    const std::vector<torch::Tensor> params = {layer.w_ih.to(compute), w_hh.to(compute),
+                                               layer.b_ih.to(compute), layer.b_hh.to(compute)};
+    const std::vector<torch::Tensor> state = {hidden_[2 * l].to(compute),
+                                              hidden_[2 * l + 1].to(compute)};
+    auto [output, h, c] = at::lstm(x, state, params, /*has_biases=*/true, /*num_layers=*/1,
+                                   /*dropout=*/0.0, training, /*bidirectional=*/false,
+                                   /*batch_first=*/true);
+    hidden_[2 * l] = h.detach().to(master);
+    hidden_[2 * l + 1] = c.detach().to(master);
+    x = output;
+    if (l + 1 < layers_.size()) x = locked_dropout(x, options_.hidden_p, training);
+  }
+  return x;
+}
+
+std::vector<std::vector<torch::Tensor>> AwdLstm::layer_groups() {
+  std::vector<std::vector<torch::Tensor>> groups = {{embedding_}};
+  for (const auto& layer : layers_) {
+    groups.push_back({layer.w_ih, layer.w_hh_raw, layer.b_ih, layer.b_hh});
+  }
+  return groups;
+}
+
+nlohmann::json AwdLstm::describe() const {
+  return {{"arch", "awd_lstm"},
+          {"vocab_size", options_.vocab_size},
+          {"emb_size", options_.emb_size},
+          {"hidden_size", options_.hidden_size},
+          {"layers", options_.layers},
+          {"pad_id", options_.pad_id},
+          {"embed_p", options_.embed_p},
+          {"input_p", options_.input_p},
+          {"hidden_p", options_.hidden_p},
+          {"weight_p", options_.weight_p},
+          {"output_p", options_.output_p}};
+}
+
+}  // namespace genolm::models

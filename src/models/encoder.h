@@ -1,0 +1,43 @@
+#pragma once
+// The encoder interface every architecture implements: token ids [B, T] (int64) in, hidden states
+// [B, T, D] out. Language-model and classifier heads sit on top; training code sees only this.
+
+#include <torch/nn/module.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace genolm::models {
+
+class Encoder : public torch::nn::Module {
+ public:
+  // Raw hidden states of the last layer, [B, T, output_size()].
+  virtual torch::Tensor forward(const torch::Tensor& ids) = 0;
+  // Forgets carried state (stateful RNNs); a no-op for stateless encoders.
+  virtual void reset() {}
+  // Carried state, for checkpoints and for evaluation in the middle of training.
+  virtual std::vector<torch::Tensor> state() const { return {}; }
+  virtual void set_state(const std::vector<torch::Tensor>& /*state*/) {}
+
+  // The input embedding matrix [vocab, emb]; language-model decoders are tied to it.
+  virtual torch::Tensor embedding_weight() = 0;
+  virtual std::int64_t output_size() const = 0;
+  // Parameter groups from the input side up, for discriminative learning rates and gradual
+  // unfreezing: the embedding first, then one group per layer.
+  virtual std::vector<std::vector<torch::Tensor>> layer_groups() = 0;
+  // Architecture and sizes, as written into model.json, enough to rebuild the encoder.
+  virtual nlohmann::json describe() const = 0;
+  // bf16 arithmetic with fp32 master weights. The LSTM casts explicitly (autocast leaves LSTMs in
+  // fp32); the transformer runs under autocast and ignores this.
+  virtual void set_bf16(bool enabled) { bf16_ = enabled; }
+
+ protected:
+  bool bf16_ = false;
+};
+
+// Dropout with one mask per sequence, shared across time: x is [B, T, F], the mask [B, 1, F].
+// The mask is drawn in fp32 whatever x's type, so bf16 and fp32 runs consume the same randomness.
+torch::Tensor locked_dropout(const torch::Tensor& x, double p, bool training);
+
+}  // namespace genolm::models

@@ -1,0 +1,291 @@
+#include "report/report_html.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "genolm/error.h"
+#include "report/metrics_log.h"
+#include "report/svg_plot.h"
+
+namespace genolm::report {
+namespace {
+
+using nlohmann::json;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kNone = "\u2014";  // an em dash for values the run has not produced
+
+// What the report is made of; each reader adds a note instead of failing on a missing input.
+struct RunInputs {
+  json run = json::object();
+  std::string config;
+  std::vector<json> rows;
+  std::vector<std::string> notes;
+};
+
+std::optional<std::string> read_whole(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+RunInputs read_inputs(const std::filesystem::path& run_dir) {
+  RunInputs in;
+  if (auto text = read_whole(run_dir / "run.json"); !text) {
+    in.notes.push_back("run.json is missing: name, status, tokenizer and model are unknown.");
+  } else if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
+    in.notes.push_back("run.json is empty.");
+  } else {
+    try {
+      json run = json::parse(*text);
+      if (run.is_object())
+        in.run = std::move(run);
+      else
+        in.notes.push_back(std::string("run.json holds a JSON ") + run.type_name() +
+                           " (expected an object); it is ignored.");
+    } catch (const json::parse_error& e) {
+      in.notes.push_back(std::string("run.json is not valid JSON (") + e.what() + ").");
+    }
+  }
+  if (auto text = read_whole(run_dir / "config.toml"); !text)
+    in.notes.push_back("config.toml is missing: the recipe is unknown.");
+  else if (text->empty())
+    in.notes.push_back("config.toml is empty.");
+  else
+    in.config = std::move(*text);
+  std::size_t skipped = 0;
+  if (!std::filesystem::exists(run_dir / "metrics.jsonl"))
+    in.notes.push_back("metrics.jsonl is missing: there are no curves to plot.");
+  else if (in.rows = read_metrics(run_dir / "metrics.jsonl", &skipped); in.rows.empty())
+    in.notes.push_back("metrics.jsonl has no rows yet.");
+  if (skipped > 0)
+    in.notes.push_back(std::to_string(skipped) +
+                       " malformed line(s) of metrics.jsonl were skipped (a run killed while "
+                       "writing leaves a torn last line).");
+  return in;
+}
+
+// The value of a numeric field, NaN when the row lacks it (or logged null for a NaN).
+double number(const json& row, const char* key) {
+  const auto found = row.find(key);
+  return found != row.end() && found->is_number() ? found->get<double>() : kNaN;
+}
+
+// 24123456 -> "24,123,456": parameter counts are read at a glance (four digits stay as they are).
+std::string grouped(std::string digits) {
+  const std::size_t first = digits[0] == '-' ? 1 : 0;
+  if (digits.size() - first <= 4) return digits;
+  for (std::size_t i = digits.size(); i > first + 3; i -= 3)
+    digits.insert(i - 3, ",");
+  return digits;
+}
+
+std::string text_of(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_integer()) return grouped(value.dump());
+  if (value.is_null()) return kNone;
+  if (value.is_number_float()) return format_number(value.get<double>(), 6);
+  return value.dump();
+}
+
+// The rows of one split ordered by step; a stable sort keeps logging order within a step.
+std::vector<const json*> split_rows(const std::vector<json>& rows, const std::string& split) {
+  std::vector<const json*> out;
+  for (const auto& row : rows) {
+    const auto found = row.find("split");  // not value(): a row of the wrong type must not throw
+    if (found != row.end() && *found == split && std::isfinite(number(row, "step")))
+      out.push_back(&row);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const json* a, const json* b) {
+    return number(*a, "step") < number(*b, "step");
+  });
+  return out;
+}
+
+Series column(const std::vector<const json*>& rows, const char* key, std::string label,
+              bool markers, std::string color) {
+  Series series{std::move(label), {}, {}, markers, std::move(color)};
+  for (const json* row : rows) {
+    series.x.push_back(number(*row, "step"));
+    series.y.push_back(number(*row, key));
+  }
+  return series;
+}
+
+std::string duration(double seconds) {
+  if (!std::isfinite(seconds)) return kNone;
+  const auto total = static_cast<long long>(std::llround(seconds));
+  char text[48];
+  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld (h:mm:ss)", total / 3600, total / 60 % 60,
+                total % 60);
+  return text;
+}
+
+std::string table(const std::vector<std::pair<std::string, std::string>>& rows) {
+  std::string html = "<table>\n";
+  for (const auto& [key, value] : rows)
+    html += "<tr><th>" + escape_markup(key) + "</th><td>" + escape_markup(value) + "</td></tr>\n";
+  return html + "</table>\n";
+}
+
+std::string object_table(const json& run, const char* key) {
+  const auto found = run.find(key);
+  if (found == run.end() || !found->is_object() || found->empty())
+    return "<p class=\"note\">Not recorded in run.json.</p>\n";
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& [name, value] : found->items())
+    rows.emplace_back(name, text_of(value));
+  return table(rows);
+}
+
+std::string summary(const RunInputs& in, const std::string& name,
+                    const std::vector<const json*>& train, const std::vector<const json*>& valid,
+                    double prior) {
+  double last_step = kNaN, wall = kNaN, tokens = 0, best = kNaN, best_step = kNaN;
+  int timed = 0;
+  for (const auto& row : in.rows) {
+    last_step = std::fmax(last_step, number(row, "step"));  // fmax ignores NaN
+    wall = std::fmax(wall, number(row, "wall_s"));
+  }
+  for (const json* row : train)
+    if (const double t = number(*row, "tokens_per_s"); std::isfinite(t)) tokens += t, ++timed;
+  for (const json* row : valid)
+    if (const double loss = number(*row, "loss"); std::isfinite(loss) && !(loss >= best))
+      best = loss, best_step = number(*row, "step");
+  const auto value = [](double v) { return std::isfinite(v) ? format_number(v) : kNone; };
+  const auto last = [&](const std::vector<const json*>& rows, const char* key) {
+    return rows.empty() ? kNone : value(number(*rows.back(), key));
+  };
+  const auto field = [&](const char* key) {
+    return in.run.contains(key) ? text_of(in.run.at(key)) : std::string(kNone);
+  };
+  return table({
+      {"Run", name},
+      {"Status", field("status")},
+      {"Started", field("started")},
+      {"Device", field("device")},
+      {"Last step", value(last_step)},
+      {"Last train loss", last(train, "loss")},
+      {"Best valid loss",
+       std::isfinite(best) ? value(best) + " at step " + value(best_step) : kNone},
+      {"Last valid perplexity", last(valid, "perplexity")},
+      {"Last valid accuracy", last(valid, "accuracy")},
+      {"Stride prior ln(4^s)", std::isfinite(prior)
+                                   ? value(prior) + " (perplexity " + value(std::exp(prior)) + ")"
+                                   : kNone},
+      {"Mean tokens/s", timed > 0 ? value(tokens / timed) : kNone},
+      {"Wall time", duration(wall)},
+  });
+}
+
+std::string plots(const std::vector<const json*>& train, const std::vector<const json*>& valid,
+                  double prior) {
+  PlotSpec loss{.title = "Loss",
+                .x_label = "step",
+                .y_label = "loss (nats/token)",
+                .series = {column(train, "loss", "train", false, "#1f77b4"),
+                           column(valid, "loss", "valid", true, "#d62728")}};
+  PlotSpec perplexity{.title = "Validation perplexity",
+                      .x_label = "step",
+                      .y_label = "perplexity",
+                      .series = {column(valid, "perplexity", "valid", true, "#d62728")}};
+  if (std::isfinite(prior)) {
+    const double uniform = std::exp(prior);
+    loss.references.push_back({prior, "stride prior ln(4^s) = " + format_number(prior)});
+    perplexity.references.push_back({uniform, "exp(stride prior) = " + format_number(uniform)});
+    // Perplexity starts near 4^s and may end far below it: a log axis keeps the end readable.
+    double low = uniform;
+    for (double y : perplexity.series[0].y)
+      if (y > 0 && std::isfinite(y)) low = std::min(low, y);
+    perplexity.log_y = uniform / low > 8;
+  }
+  // Rates start their axis at 0, so that noise and warm-up are seen at their true size.
+  const PlotSpec lr{.title = "Learning rate",
+                    .x_label = "step",
+                    .y_label = "learning rate",
+                    .series = {column(train, "lr", "lr", false, "#2ca02c")},
+                    .include_zero = true};
+  const PlotSpec speed{.title = "Training throughput",
+                       .x_label = "step",
+                       .y_label = "tokens/s",
+                       .series = {column(train, "tokens_per_s", "train", false, "#9467bd")},
+                       .include_zero = true};
+  return svg_line_plot(loss) + svg_line_plot(perplexity) + svg_line_plot(lr) + svg_line_plot(speed);
+}
+
+constexpr const char* kStyle = R"(<style>
+body { font-family: sans-serif; color: #222; max-width: 1000px; margin: 24px auto; padding: 0 16px; }
+table { border-collapse: collapse; margin: 8px 0 16px; }
+th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; font-weight: normal; color: #555; }
+pre { background: #f7f7f7; border: 1px solid #ddd; padding: 12px; overflow-x: auto; }
+svg { display: block; margin: 12px 0; max-width: 100%; height: auto; }
+.notes { background: #fff6e0; border: 1px solid #e8c86a; padding: 8px 12px; }
+.note { color: #777; }
+.columns { display: flex; gap: 32px; flex-wrap: wrap; }
+</style>
+)";
+
+std::string page(const std::filesystem::path& run_dir) {
+  const RunInputs in = read_inputs(run_dir);
+  auto folder = std::filesystem::absolute(run_dir).lexically_normal();
+  if (!folder.has_filename()) folder = folder.parent_path();  // "runs/x/" names "x"
+  const std::string name =
+      in.run.contains("name") ? text_of(in.run.at("name")) : folder.filename().string();
+  const auto prior_field = in.run.find("stride_prior");
+  const double prior =
+      prior_field != in.run.end() && prior_field->is_number() ? prior_field->get<double>() : kNaN;
+  const auto train = split_rows(in.rows, "train"), valid = split_rows(in.rows, "valid");
+
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+      escape_markup(name) + " \u2014 genolm run report</title>\n" + kStyle +
+      "</head>\n<body>\n<h1>" + escape_markup(name) + "</h1>\n";
+  if (!in.notes.empty()) {
+    html += "<div class=\"notes\">\n";
+    for (const auto& note : in.notes)
+      html += "<p>" + escape_markup(note) + "</p>\n";
+    html += "</div>\n";
+  }
+  html += "<h2>Summary</h2>\n" + summary(in, name, train, valid, prior);
+  html += "<div class=\"columns\">\n<div>\n<h2>Tokenizer</h2>\n" +
+          object_table(in.run, "tokenizer") + "</div>\n<div>\n<h2>Model</h2>\n" +
+          object_table(in.run, "model") + "</div>\n</div>\n";
+  html += "<h2>Curves</h2>\n" + plots(train, valid, prior);
+  html += "<h2>Recipe (config.toml)</h2>\n";
+  html += in.config.empty() ? "<p class=\"note\">Not available.</p>\n"
+                            : "<pre>" + escape_markup(in.config) + "</pre>\n";
+  return html + "</body>\n</html>\n";
+}
+
+}  // namespace
+
+void write_run_report(const std::filesystem::path& run_dir) {
+  if (!std::filesystem::is_directory(run_dir))
+    throw Error("run folder " + run_dir.string() +
+                " does not exist (expected the folder a training run writes)");
+  const std::string html = page(run_dir);
+  const auto target = run_dir / "report.html", temp = run_dir / "report.html.tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << html;
+    out.flush();
+    if (!out) throw Error("cannot write " + temp.string());
+  }
+  std::error_code failed;
+  std::filesystem::rename(temp, target, failed);
+  if (failed) throw Error("cannot replace " + target.string() + ": " + failed.message());
+}
+
+}  // namespace genolm::report

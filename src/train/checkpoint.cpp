@@ -1,0 +1,141 @@
+#include "train/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+
+#include "genolm/error.h"
+
+namespace genolm::train {
+namespace {
+
+constexpr std::int64_t kFormatVersion = 1;
+
+torch::Tensor text_tensor(const std::string& text) {
+  auto tensor = torch::empty({static_cast<std::int64_t>(text.size())}, torch::kUInt8);
+  std::copy(text.begin(), text.end(), tensor.data_ptr<std::uint8_t>());
+  return tensor;
+}
+
+std::string tensor_text(const torch::Tensor& tensor) {
+  const auto* bytes = tensor.data_ptr<std::uint8_t>();
+  return std::string(bytes, bytes + tensor.numel());
+}
+
+std::vector<std::filesystem::path> checkpoint_files(const std::filesystem::path& dir) {
+  static const std::regex pattern(R"(step-\d{8}\.pt)");
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (std::regex_match(entry.path().filename().string(), pattern)) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());  // zero-padded steps sort by name
+  return files;
+}
+
+}  // namespace
+
+Checkpoints::Checkpoints(std::filesystem::path dir, int keep) : dir_(std::move(dir)), keep_(keep) {
+  std::filesystem::create_directories(dir_);
+}
+
+void Checkpoints::save(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                       const TrainingState& state) const {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  torch::serialize::OutputArchive optimizer_archive;
+  optimizer.save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+
+  const nlohmann::json counters = {{"format_version", kFormatVersion},
+                                   {"step", state.step},
+                                   {"epoch", state.epoch},
+                                   {"position", state.position},
+                                   {"tokens", state.tokens},
+                                   {"wall_seconds", state.wall_seconds},
+                                   {"carried", state.carried.size()}};
+  archive.write("counters", text_tensor(counters.dump()));
+  archive.write("loader_rng", text_tensor(state.loader_rng));
+  for (std::size_t i = 0; i < state.carried.size(); ++i) {
+    archive.write("carried." + std::to_string(i), state.carried[i]);
+  }
+  auto generator = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("torch_rng", generator.get_state());
+  }
+
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%08lld.pt", static_cast<long long>(state.step));
+  const auto file = dir_ / name;
+  const auto temp = dir_ / (std::string(name) + ".tmp");
+  archive.save_to(temp.string());
+  std::filesystem::rename(temp, file);
+
+  auto files = checkpoint_files(dir_);
+  for (std::size_t i = 0; i + static_cast<std::size_t>(keep_) < files.size(); ++i) {
+    std::filesystem::remove(files[i]);
+  }
+}
+
+std::optional<std::filesystem::path> Checkpoints::latest() const {
+  const auto files = checkpoint_files(dir_);
+  if (files.empty()) return std::nullopt;
+  return files.back();
+}
+
+TrainingState Checkpoints::load(const std::filesystem::path& file, torch::nn::Module& model,
+                                torch::optim::Optimizer& optimizer) const {
+  TrainingState state;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(file.string());
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model.load(model_archive);
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    optimizer.load(optimizer_archive);
+
+    // A fresh tensor for every read: reading into a defined tensor re-seats it in place.
+    auto read_tensor = [&archive](const std::string& key) {
+      torch::Tensor tensor;
+      archive.read(key, tensor);
+      return tensor;
+    };
+    const auto counters = nlohmann::json::parse(tensor_text(read_tensor("counters")));
+    if (counters.at("format_version").get<std::int64_t>() != kFormatVersion) {
+      throw Error("checkpoint " + file.string() + " has format version " +
+                  counters.at("format_version").dump() + ", this genolm reads " +
+                  std::to_string(kFormatVersion));
+    }
+    state.step = counters.at("step").get<std::int64_t>();
+    state.epoch = counters.at("epoch").get<std::int64_t>();
+    state.position = counters.at("position").get<std::uint64_t>();
+    state.tokens = counters.at("tokens").get<std::uint64_t>();
+    state.wall_seconds = counters.at("wall_seconds").get<double>();
+    state.loader_rng = tensor_text(read_tensor("loader_rng"));
+    const auto carried = counters.at("carried").get<std::size_t>();
+    for (std::size_t i = 0; i < carried; ++i) {
+      state.carried.push_back(read_tensor("carried." + std::to_string(i)));
+    }
+    const auto rng_state = read_tensor("torch_rng");
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng_state);
+  } catch (const c10::Error& e) {
+    throw Error("checkpoint " + file.string() + " cannot be read: it is truncated or corrupted (" +
+                std::string(e.what_without_backtrace()) +
+                "); delete it to resume from an earlier one");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("checkpoint " + file.string() + " has malformed counters (" + e.what() + ")");
+  }
+  return state;
+}
+
+}  // namespace genolm::train

@@ -1,0 +1,92 @@
+#include "train/checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "genolm/error.h"
+#include "support/test_files.h"
+
+namespace genolm::train {
+namespace {
+
+struct Trainee {
+  torch::nn::Linear model{torch::nn::LinearOptions(4, 3)};
+  torch::optim::AdamW optimizer{model->parameters(), torch::optim::AdamWOptions(1e-2)};
+
+  void step() {
+    optimizer.zero_grad();
+    model->forward(torch::randn({5, 4})).pow(2).sum().backward();
+    optimizer.step();
+  }
+};
+
+TEST(Checkpoints, RoundTripRestoresModelOptimizerStateAndRandomness) {
+  test::TempDir dir;
+  torch::manual_seed(0);
+  Trainee first;
+  first.step();
+  TrainingState state;
+  state.step = 7;
+  state.epoch = 1;
+  state.position = 1234;
+  state.tokens = 99999;
+  state.wall_seconds = 12.5;
+  state.loader_rng = "12345 678";
+  state.carried = {torch::randn({1, 2, 3}), torch::randn({1, 2, 3})};
+  Checkpoints checkpoints(dir / "checkpoints", 2);
+  checkpoints.save(*first.model, first.optimizer, state);
+  const auto after_save = torch::rand({3});
+  first.step();
+  const auto weight_after = first.model->weight.clone();
+
+  Trainee second;  // other weights, fresh optimizer
+  const auto latest = checkpoints.latest();
+  ASSERT_TRUE(latest.has_value());
+  const TrainingState loaded = checkpoints.load(*latest, *second.model, second.optimizer);
+  EXPECT_EQ(loaded.step, 7);
+  EXPECT_EQ(loaded.position, 1234u);
+  EXPECT_EQ(loaded.tokens, 99999u);
+  EXPECT_EQ(loaded.loader_rng, "12345 678");
+  ASSERT_EQ(loaded.carried.size(), 2u);
+  EXPECT_TRUE(torch::equal(loaded.carried[1], state.carried[1]));
+  EXPECT_TRUE(torch::equal(torch::rand({3}), after_save));  // the generator continues alike
+  second.step();
+  // Same weights, same Adam moments, same data and randomness: the same next step.
+  EXPECT_TRUE(torch::allclose(second.model->weight, weight_after));
+}
+
+TEST(Checkpoints, KeepsTheNewestK) {
+  test::TempDir dir;
+  Trainee setup;
+  Checkpoints checkpoints(dir / "c", 2);
+  for (std::int64_t step : {10, 20, 30}) {
+    TrainingState state;
+    state.step = step;
+    checkpoints.save(*setup.model, setup.optimizer, state);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000010.pt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "c" / "step-00000020.pt"));
+  EXPECT_EQ(checkpoints.latest()->filename(), "step-00000030.pt");
+}
+
+TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {
+  test::TempDir dir;
+  Trainee setup;
+  Checkpoints checkpoints(dir / "c", 3);
+  TrainingState state;
+  state.step = 5;
+  checkpoints.save(*setup.model, setup.optimizer, state);
+  const auto file = *checkpoints.latest();
+  const std::string bytes = test::read_text(file);
+  for (const std::string& broken : {bytes.substr(0, bytes.size() / 2), std::string(100, 'x')}) {
+    test::write_text(file, broken);
+    const std::string message =
+        test::error_of([&] { checkpoints.load(file, *setup.model, setup.optimizer); });
+    EXPECT_NE(message.find("step-00000005.pt cannot be read: it is truncated or corrupted"),
+              std::string::npos)
+        << message;
+  }
+}
+
+}  // namespace
+}  // namespace genolm::train

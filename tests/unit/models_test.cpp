@@ -1,0 +1,185 @@
+// The model pieces: gradient checks in float64 on tiny sizes, and the dropouts behaving as
+// fastai's.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "models/awd_lstm.h"
+#include "models/language_model.h"
+#include "models/model_factory.h"
+#include "models/transformer.h"
+
+namespace genolm::models {
+namespace {
+
+AwdLstmOptions tiny_lstm(double drop) {
+  AwdLstmOptions options;
+  options.vocab_size = 11;
+  options.emb_size = 4;
+  options.hidden_size = 5;
+  options.layers = 2;
+  return options.scaled(drop);
+}
+
+TransformerOptions tiny_transformer(const std::string& positions) {
+  TransformerOptions options;
+  options.vocab_size = 11;
+  options.d_model = 8;
+  options.heads = 2;
+  options.ff_size = 12;
+  options.layers = 2;
+  options.context = 16;
+  options.dropout = 0;
+  options.positions = positions;
+  return options;
+}
+
+// Central differences against autograd for a sample of every parameter's entries, in float64.
+void expect_gradients_match(LanguageModel& model, const torch::Tensor& ids,
+                            const torch::Tensor& targets, const std::vector<torch::Tensor>& state) {
+  model.to(torch::kDouble);
+  model.train();  // training mode with every dropout at zero: AR and TAR are part of the loss
+  auto loss_at = [&] {
+    model.encoder()->set_state(state);
+    return model.loss(ids, targets).total;
+  };
+  model.zero_grad();
+  loss_at().backward();
+  torch::NoGradGuard no_grad;
+  const double eps = 1e-6;
+  for (auto& parameter : model.parameters()) {
+    const auto flat = parameter.view({-1});
+    const auto grad = parameter.grad().view({-1});
+    for (std::int64_t i = 0; i < flat.numel(); i += std::max<std::int64_t>(1, flat.numel() / 7)) {
+      const double saved = flat[i].item<double>();
+      flat[i] = saved + eps;
+      const double up = loss_at().item<double>();
+      flat[i] = saved - eps;
+      const double down = loss_at().item<double>();
+      flat[i] = saved;
+      const double numeric = (up - down) / (2 * eps);
+      EXPECT_NEAR(grad[i].item<double>(), numeric, 1e-6 + 1e-4 * std::abs(numeric));
+    }
+  }
+}
+
+TEST(AwdLstm, GradientsMatchFiniteDifferencesInFloat64) {
+  torch::manual_seed(0);
+  auto encoder = std::make_shared<AwdLstm>(tiny_lstm(0.0));
+  auto model = make_language_model(encoder, encoder->describe(), 2.0, 1.0);
+  // Id 0 is padding, whose embedding row gets no gradient by design: keep it out of the inputs.
+  const auto ids = torch::randint(1, 11, {3, 6}, torch::kLong);
+  const auto targets = torch::randint(0, 11, {3, 6}, torch::kLong);
+  // A carried state from an earlier batch, so the state path is checked too.
+  model->to(torch::kDouble);
+  model->loss(ids, targets);
+  const auto state = encoder->state();
+  expect_gradients_match(*model, ids, targets, state);
+}
+
+TEST(Transformer, GradientsMatchFiniteDifferencesInFloat64) {
+  for (const std::string positions : {"rotary", "learned"}) {
+    torch::manual_seed(1);
+    auto encoder = std::make_shared<Transformer>(tiny_transformer(positions));
+    auto model = make_language_model(encoder, encoder->describe(), 0, 0);
+    const auto ids = torch::randint(0, 11, {2, 7}, torch::kLong);
+    const auto targets = torch::randint(0, 11, {2, 7}, torch::kLong);
+    expect_gradients_match(*model, ids, targets, {});
+  }
+}
+
+TEST(Transformer, IsCausal) {
+  torch::manual_seed(2);
+  Transformer encoder(tiny_transformer("rotary"));
+  encoder.eval();
+  auto ids = torch::randint(0, 11, {1, 10}, torch::kLong);
+  const auto before = encoder.forward(ids);
+  ids.index_put_({0, 9}, (ids[0][9].item<std::int64_t>() + 1) % 11);
+  const auto after = encoder.forward(ids);
+  EXPECT_TRUE(torch::allclose(before.slice(1, 0, 9), after.slice(1, 0, 9)));
+  EXPECT_FALSE(torch::allclose(before.slice(1, 9), after.slice(1, 9)));
+}
+
+TEST(Dropouts, EmbeddingDropoutRemovesWholeRows) {
+  torch::manual_seed(3);
+  const auto weight = torch::randn({200, 6}) + 10;  // no entry is zero by chance
+  const auto dropped = embedding_dropout(weight, 0.5, true);
+  int zero_rows = 0;
+  for (int row = 0; row < 200; ++row) {
+    const auto zeros = (dropped[row] == 0).sum().item<int>();
+    EXPECT_TRUE(zeros == 0 || zeros == 6) << "row " << row << " is partly dropped";
+    if (zeros == 6) {
+      ++zero_rows;
+    } else {
+      EXPECT_TRUE(torch::allclose(dropped[row], weight[row] * 2));
+    }
+  }
+  EXPECT_GT(zero_rows, 60);
+  EXPECT_LT(zero_rows, 140);
+  EXPECT_TRUE(torch::equal(embedding_dropout(weight, 0.5, false), weight));
+}
+
+TEST(Dropouts, LockedDropoutHasOneMaskPerSequence) {
+  torch::manual_seed(4);
+  const auto x = torch::ones({4, 9, 16});
+  const auto dropped = locked_dropout(x, 0.5, true);
+  // Every (sequence, feature) is kept or dropped for all time steps alike.
+  EXPECT_TRUE(torch::equal(dropped, dropped.select(1, 0).unsqueeze(1).expand_as(dropped)));
+  const double kept = (dropped.select(1, 0) != 0).to(torch::kFloat).mean().item<double>();
+  EXPECT_GT(kept, 0.3);
+  EXPECT_LT(kept, 0.7);
+  EXPECT_TRUE(torch::equal(locked_dropout(x, 0.5, false), x));
+}
+
+TEST(Dropouts, WeightDropGivesZeroGradientWhereDropped) {
+  auto zero_share = [](double weight_p) {
+    torch::manual_seed(5);
+    AwdLstmOptions options = tiny_lstm(0.0);
+    options.hidden_size = 32;
+    options.weight_p = weight_p;
+    AwdLstm encoder(options);
+    encoder.train();
+    encoder.forward(torch::randint(0, 11, {4, 12}, torch::kLong)).pow(2).sum().backward();
+    const auto grad = encoder.layer_groups()[1][1].grad();  // layer 0's raw hidden-to-hidden weight
+    return (grad == 0).to(torch::kFloat).mean().item<double>();
+  };
+  EXPECT_LT(zero_share(0.0), 0.01);
+  EXPECT_NEAR(zero_share(0.5), 0.5, 0.1);
+}
+
+TEST(AwdLstm, CarriesStateAcrossBatchesUntilReset) {
+  torch::manual_seed(6);
+  AwdLstm encoder(tiny_lstm(0.0));
+  encoder.eval();
+  const auto ids = torch::randint(0, 11, {2, 5}, torch::kLong);
+  const auto first = encoder.forward(ids);
+  const auto carried = encoder.forward(ids);
+  EXPECT_FALSE(torch::allclose(first, carried));
+  encoder.reset();
+  EXPECT_TRUE(torch::allclose(first, encoder.forward(ids)));
+  EXPECT_EQ(encoder.state().size(), 4u);
+}
+
+TEST(LanguageModel, DecoderIsTiedToTheEmbedding) {
+  auto encoder = std::make_shared<AwdLstm>(tiny_lstm(1.0));
+  auto model = make_language_model(encoder, encoder->describe(), 2.0, 1.0);
+  std::int64_t encoder_count = 0;
+  for (const auto& p : encoder->parameters())
+    encoder_count += p.numel();
+  std::int64_t model_count = 0;
+  for (const auto& p : model->parameters())
+    model_count += p.numel();
+  EXPECT_EQ(model_count, encoder_count + 11);  // only the decoder's own bias is new
+  EXPECT_EQ(encoder->describe()["output_p"], 0.1);
+  EXPECT_EQ(encoder->describe()["weight_p"], 0.2);
+}
+
+TEST(ModelFactory, RebuildsFromItsDescription) {
+  const auto lstm = make_encoder(AwdLstm(tiny_lstm(0.5)).describe());
+  EXPECT_EQ(lstm->describe(), AwdLstm(tiny_lstm(0.5)).describe());
+  const auto transformer = make_encoder(Transformer(tiny_transformer("learned")).describe());
+  EXPECT_EQ(transformer->describe()["positions"], "learned");
+  EXPECT_THROW(make_encoder({{"arch", "gru"}}), std::exception);
+}
+
+}  // namespace
+}  // namespace genolm::models
