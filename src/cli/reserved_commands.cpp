@@ -43,7 +43,7 @@ void register_reserved(CLI::App& app, Action& action, const std::vector<std::str
     if (reserved.reads_recipe) {
       recipe->add_to(*command);
     } else {
-      command->allow_extras();
+      command->prefix_command();  // whatever follows is for a later version
     }
     const std::string name = reserved.name;
     command->callback([&action, recipe, name, reads_recipe = reserved.reads_recipe] {
