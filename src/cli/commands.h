@@ -4,6 +4,7 @@
 // stay thin: parse, then delegate to the library.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ inline const std::vector<std::string> kTorchCommands = {"pretrain", "finetune", 
 void register_pretrain(CLI::App& app, Action& action, const GlobalOptions& globals);
 // Names taken for later versions: `names` among finetune, predict, evaluate, embed, launch.
 void register_reserved(CLI::App& app, Action& action, const std::vector<std::string>& names);
+// For a reserved command that takes no recipe, the line that says it is not here yet.
+std::optional<std::string> reserved_message(const std::string& command);
 // Placeholders in genolm's own help for the commands genolm-train serves.
 void register_torch_placeholders(CLI::App& app);
 

@@ -17,20 +17,6 @@
 
 namespace {
 
-// The subcommand named on the command line, skipping global options and their values.
-std::optional<std::string> subcommand_of(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string word = argv[i];
-    if (word == "--threads" || word == "--log-level") {
-      ++i;
-      continue;
-    }
-    if (!word.empty() && word[0] == '-') continue;
-    return word;
-  }
-  return std::nullopt;
-}
-
 std::filesystem::path train_binary() {
   if (const char* path = std::getenv("GENOLM_TRAIN_BINARY"); path != nullptr && *path != '\0') {
     return path;
@@ -43,7 +29,7 @@ std::filesystem::path train_binary() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto command = subcommand_of(argc, argv);
+  const auto command = genolm::cli::subcommand_of(argc, argv);
   const auto& torch_commands = genolm::cli::kTorchCommands;
   if (command &&
       std::find(torch_commands.begin(), torch_commands.end(), *command) != torch_commands.end()) {

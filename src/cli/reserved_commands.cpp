@@ -28,6 +28,16 @@ constexpr Reserved kReserved[] = {
 
 }  // namespace
 
+std::optional<std::string> reserved_message(const std::string& command) {
+  for (const auto& reserved : kReserved) {
+    if (command == reserved.name && !reserved.reads_recipe) {
+      return "'genolm " + command + "' is not available in genolm " + GENOLM_VERSION +
+             " yet; this version builds tokenizers and corpora and pretrains";
+    }
+  }
+  return std::nullopt;
+}
+
 void register_torch_placeholders(CLI::App& app) {
   // genolm hands these commands to genolm-train before parsing; the entries only show in --help.
   for (const auto& reserved : kReserved) {
@@ -43,7 +53,9 @@ void register_reserved(CLI::App& app, Action& action, const std::vector<std::str
     if (reserved.reads_recipe) {
       recipe->add_to(*command);
     } else {
-      command->prefix_command();  // whatever follows is for a later version
+      // Their options belong to a later version: genolm-train answers before parsing them
+      // (see reserved_message), so here they only need a name and a line of help.
+      command->allow_extras();
     }
     const std::string name = reserved.name;
     command->callback([&action, recipe, name, reads_recipe = reserved.reads_recipe] {

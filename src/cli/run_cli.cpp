@@ -29,6 +29,19 @@ int parse_and_run(int argc, char** argv, const Registrar& register_commands) {
 
 }  // namespace
 
+std::optional<std::string> subcommand_of(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--threads" || word == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (!word.empty() && word[0] == '-') continue;
+    return word;
+  }
+  return std::nullopt;
+}
+
 int run_cli(int argc, char** argv, const Registrar& register_commands) {
   try {
     return parse_and_run(argc, argv, register_commands);

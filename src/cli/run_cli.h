@@ -3,6 +3,8 @@
 // one line on stderr with a non-zero exit. Nothing a user types may abort the program.
 
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "cli/commands.h"
 
@@ -11,5 +13,8 @@ namespace genolm::cli {
 using Registrar = std::function<void(CLI::App& app, Action& action, const GlobalOptions& globals)>;
 
 int run_cli(int argc, char** argv, const Registrar& register_commands);
+
+// The subcommand named on the command line, skipping global options and their values.
+std::optional<std::string> subcommand_of(int argc, char** argv);
 
 }  // namespace genolm::cli
