@@ -4,6 +4,9 @@
 #include <torch/nn/init.h>
 
 #include <cmath>
+#include <tuple>
+
+#include "models/fused_lstm.h"
 
 namespace genolm::models {
 
@@ -91,13 +94,23 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
     // raw weight and are zero where it was dropped.
     torch::Tensor w_hh = layer.w_hh_raw;
     if (training && options_.weight_p > 0) w_hh = at::dropout(w_hh, options_.weight_p, true);
-    const std::vector<torch::Tensor> params = {layer.w_ih.to(compute), w_hh.to(compute),
-                                               layer.b_ih.to(compute), layer.b_hh.to(compute)};
-    const std::vector<torch::Tensor> state = {hidden_[2 * l].to(compute),
-                                              hidden_[2 * l + 1].to(compute)};
-    auto [output, h, c] = at::lstm(x, state, params, /*has_biases=*/true, /*num_layers=*/1,
-                                   /*dropout=*/0.0, training, /*bidirectional=*/false,
-                                   /*batch_first=*/true);
+    torch::Tensor output, h, c;
+    if (bf16_) {
+      // oneDNN fuses the bf16 LSTM inside at::lstm; its fp32 path is the slow one.
+      const std::vector<torch::Tensor> params = {layer.w_ih.to(compute), w_hh.to(compute),
+                                                 layer.b_ih.to(compute), layer.b_hh.to(compute)};
+      const std::vector<torch::Tensor> state = {hidden_[2 * l].to(compute),
+                                                hidden_[2 * l + 1].to(compute)};
+      std::tie(output, h, c) = at::lstm(x, state, params, /*has_biases=*/true, /*num_layers=*/1,
+                                        /*dropout=*/0.0, training, /*bidirectional=*/false,
+                                        /*batch_first=*/true);
+    } else {
+      std::tie(output, h, c) =
+          fused_lstm_layer(x.contiguous(), hidden_[2 * l].squeeze(0), hidden_[2 * l + 1].squeeze(0),
+                           layer.w_ih, w_hh, layer.b_ih, layer.b_hh);
+      h = h.unsqueeze(0);
+      c = c.unsqueeze(0);
+    }
     hidden_[2 * l] = h.detach().to(master);
     hidden_[2 * l + 1] = c.detach().to(master);
     x = output;

@@ -261,6 +261,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
   double window_loss = 0;
   std::int64_t window_steps = 0;
   std::uint64_t window_tokens = 0;
+  double window_load_seconds = 0;
   auto window_start = std::chrono::steady_clock::now();
   auto session_start = window_start;
   const double wall_before = state.wall_seconds;
@@ -275,6 +276,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
     }
     double step_loss = 0;
     for (std::int64_t micro = 0; micro < settings.accumulate; ++micro) {
+      const auto load_start = std::chrono::steady_clock::now();
       if (settings.random_windows && !settings.recurrent()) {
         stream.random_windows(settings.context, loader_rng, batch);
       } else {
@@ -288,6 +290,9 @@ RunOutcome train_language_model(const PretrainRun& run) {
           stream.next(steps, batch);
         }
       }
+      // The loader's own time: training should never wait on it (bench/RESULTS.md).
+      window_load_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
       CpuAutocast autocast(settings.bf16 && !settings.recurrent());
       const auto loss = model->loss(as_tensor(batch.inputs, batch.rows, batch.steps),
                                     as_tensor(batch.targets, batch.rows, batch.steps));
@@ -326,7 +331,9 @@ RunOutcome train_language_model(const PretrainRun& run) {
                       {"tokens_per_s", tokens_per_s},
                       {"grad_norm", grad_norm},
                       {"wall_s", wall},
-                      {"epoch", epoch_progress}});
+                      {"epoch", epoch_progress},
+                      {"loader_tokens_per_s",
+                       window_load_seconds > 0 ? window_tokens / window_load_seconds : 0.0}});
       if (!progress.active()) {
         logger->info("step {}/{} loss {:.4f} lr {:.2e} {:.0f} tok/s", state.step, total_steps,
                      window_loss / window_steps, value.lr, tokens_per_s);
@@ -334,6 +341,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
       window_loss = 0;
       window_steps = 0;
       window_tokens = 0;
+      window_load_seconds = 0;
       window_start = std::chrono::steady_clock::now();
     }
     if (state.step % settings.eval_every == 0 || finished) {

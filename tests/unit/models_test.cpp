@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "models/awd_lstm.h"
+#include "models/fused_lstm.h"
 #include "models/language_model.h"
 #include "models/model_factory.h"
 #include "models/transformer.h"
@@ -74,6 +75,38 @@ TEST(AwdLstm, GradientsMatchFiniteDifferencesInFloat64) {
   model->loss(ids, targets);
   const auto state = encoder->state();
   expect_gradients_match(*model, ids, targets, state);
+}
+
+TEST(FusedLstm, MatchesAtenLstmInValueAndGradient) {
+  // The fast layer against the plain one (ATen's at::lstm), in float64.
+  torch::manual_seed(7);
+  const auto options = torch::TensorOptions().dtype(torch::kDouble);
+  const std::int64_t batch = 3, steps = 5, in = 4, hidden = 6;
+  std::vector<torch::Tensor> leaves = {
+      torch::randn({batch, steps, in}, options),   torch::randn({batch, hidden}, options),
+      torch::randn({batch, hidden}, options),      torch::randn({4 * hidden, in}, options),
+      torch::randn({4 * hidden, hidden}, options), torch::randn({4 * hidden}, options),
+      torch::randn({4 * hidden}, options)};
+  for (auto& leaf : leaves)
+    leaf.requires_grad_(true);
+  const auto weights = torch::randn({batch, steps, hidden}, options);
+  auto objective = [&](const torch::Tensor& out, const torch::Tensor& h, const torch::Tensor& c) {
+    return (out * weights).sum() + h.pow(2).sum() + (c * 0.5).sum();
+  };
+
+  auto [out, h, c] =
+      fused_lstm_layer(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], leaves[5], leaves[6]);
+  const auto fused = torch::autograd::grad({objective(out, h, c)}, leaves);
+  auto [ref_out, ref_h, ref_c] =
+      at::lstm(leaves[0], {leaves[1].unsqueeze(0), leaves[2].unsqueeze(0)},
+               {leaves[3], leaves[4], leaves[5], leaves[6]}, true, 1, 0.0, true, false, true);
+  const auto reference =
+      torch::autograd::grad({objective(ref_out, ref_h.squeeze(0), ref_c.squeeze(0))}, leaves);
+  EXPECT_TRUE(torch::allclose(out, ref_out, 1e-10, 1e-12));
+  EXPECT_TRUE(torch::allclose(h, ref_h.squeeze(0), 1e-10, 1e-12));
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(fused[i], reference[i], 1e-9, 1e-11)) << "input " << i;
+  }
 }
 
 TEST(Transformer, GradientsMatchFiniteDifferencesInFloat64) {
