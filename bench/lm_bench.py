@@ -103,6 +103,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--only", default="", help="run the configurations whose name has this")
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     corpus = os.path.join(OUT, "corpus")
@@ -115,6 +116,8 @@ def main():
     results = []
     twin_fp32 = {}
     for name, arch, emb, hidden, layers, batch, window, precision in CONFIGS:
+        if args.only not in name:
+            continue
         genolm, loader = run_genolm(name, arch, emb, hidden, layers, batch, window, precision,
                                     args.threads, args.steps, corpus)
         twin = run_twin(arch, emb, hidden, layers, batch, window, precision, args.threads,
@@ -123,7 +126,7 @@ def main():
             twin_fp32[(arch, emb)] = twin["tokens_per_s"]
         row = {"config": name, "precision": precision, "genolm_tokens_per_s": genolm,
                "twin_tokens_per_s": twin["tokens_per_s"], "ratio": genolm / twin["tokens_per_s"],
-               "ratio_to_twin_fp32": genolm / twin_fp32[(arch, emb)], "params": twin["params"],
+               "ratio_to_twin_fp32": genolm / twin_fp32.get((arch, emb), float("nan")), "params": twin["params"],
                "loader_tokens_per_s": loader, "loader_over_training": loader / genolm}
         if arch == "transformer":
             flops = transformer_flops_per_token(emb, hidden, layers, window) * genolm
