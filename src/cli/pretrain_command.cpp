@@ -14,6 +14,7 @@
 #include "genolm/tokenizers/tokenizer.h"
 #include "models/model_factory.h"
 #include "train/lm_trainer.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace genolm::cli {
@@ -36,16 +37,6 @@ std::string run_name(const config::Recipe& recipe, const RecipeOptions& options)
   if (!options.config_file.empty())
     return std::filesystem::path(options.config_file).stem().string();
   return "run";
-}
-
-void write_text_atomically(const std::filesystem::path& file, const std::string& text) {
-  const auto temp = std::filesystem::path(file.string() + ".tmp");
-  {
-    std::ofstream out(temp);
-    out << text;
-    if (!out) throw Error("cannot write " + temp.string());
-  }
-  std::filesystem::rename(temp, file);
 }
 
 void check_same_recipe(const config::Recipe& recipe, const std::filesystem::path& saved_file) {
@@ -90,7 +81,7 @@ int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
   }
   std::filesystem::create_directories(run_dir);
   if (exists) check_same_recipe(recipe, run_dir / "config.toml");
-  write_text_atomically(run_dir / "config.toml", recipe.dump());
+  write_file_atomically(run_dir / "config.toml", recipe.dump());
   add_log_file((run_dir / "train.log").string());
   const auto logger = log("pretrain");
   logger->info("run folder {} ({})", run_dir.string(), flags.resume ? "resuming" : "new run");

@@ -18,6 +18,7 @@
 #include "data/token_shards.h"
 #include "genolm/error.h"
 #include "genolm/tokenizers/alphabet.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace genolm::data {
@@ -307,16 +308,6 @@ void remove_stale_staging(const std::filesystem::path& parent, const std::string
   }
 }
 
-void write_json_atomically(const std::filesystem::path& file, const nlohmann::json& json) {
-  const auto temp = std::filesystem::path(file.string() + ".tmp");
-  {
-    std::ofstream out(temp);
-    out << json.dump(2) << '\n';
-    if (!out) throw Error("cannot write " + temp.string());
-  }
-  std::filesystem::rename(temp, file);
-}
-
 }  // namespace
 
 SplitAssigner::SplitAssigner(double valid_fraction, std::uint64_t seed)
@@ -445,7 +436,7 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
       {"splits", splits},
       {"build_seconds", seconds},
       {"threads", options.threads}};
-  write_json_atomically(staging / kCorpusManifestName, manifest);
+  write_file_atomically(staging / kCorpusManifestName, manifest.dump(2) + "\n");
 
   if (std::filesystem::exists(options.out)) std::filesystem::remove_all(options.out);
   std::filesystem::rename(staging, options.out);

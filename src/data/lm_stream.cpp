@@ -29,6 +29,15 @@ void LmStream::read(std::uint64_t begin, std::size_t count, std::int32_t* out) c
   std::reverse(out, out + count);
 }
 
+void LmStream::fill_row(std::uint64_t begin, std::int64_t row, LmBatch& batch) const {
+  scratch_.resize(static_cast<std::size_t>(batch.steps + 1));
+  read(begin, scratch_.size(), scratch_.data());
+  for (std::int64_t t = 0; t < batch.steps; ++t) {
+    batch.inputs[row * batch.steps + t] = scratch_[t];
+    batch.targets[row * batch.steps + t] = scratch_[t + 1];
+  }
+}
+
 bool LmStream::next(std::int64_t steps, LmBatch& batch) {
   if (exhausted()) return false;
   const auto take = static_cast<std::int64_t>(
@@ -37,13 +46,8 @@ bool LmStream::next(std::int64_t steps, LmBatch& batch) {
   batch.steps = take;
   batch.inputs.resize(static_cast<std::size_t>(rows_ * take));
   batch.targets.resize(batch.inputs.size());
-  scratch_.resize(static_cast<std::size_t>(take + 1));
   for (std::int64_t row = 0; row < rows_; ++row) {
-    read(static_cast<std::uint64_t>(row) * length_ + position_, scratch_.size(), scratch_.data());
-    for (std::int64_t t = 0; t < take; ++t) {
-      batch.inputs[row * take + t] = scratch_[t];
-      batch.targets[row * take + t] = scratch_[t + 1];
-    }
+    fill_row(static_cast<std::uint64_t>(row) * length_ + position_, row, batch);
   }
   position_ += static_cast<std::uint64_t>(take);
   return true;
@@ -61,14 +65,8 @@ void LmStream::random_windows(std::int64_t steps, std::mt19937_64& rng, LmBatch&
   batch.steps = steps;
   batch.inputs.resize(static_cast<std::size_t>(rows_ * steps));
   batch.targets.resize(batch.inputs.size());
-  scratch_.resize(static_cast<std::size_t>(steps + 1));
-  for (std::int64_t row = 0; row < rows_; ++row) {
-    read(start(rng), scratch_.size(), scratch_.data());
-    for (std::int64_t t = 0; t < steps; ++t) {
-      batch.inputs[row * steps + t] = scratch_[t];
-      batch.targets[row * steps + t] = scratch_[t + 1];
-    }
-  }
+  for (std::int64_t row = 0; row < rows_; ++row)
+    fill_row(start(rng), row, batch);
 }
 
 std::int64_t random_bptt(std::int64_t bptt, std::mt19937_64& rng) {

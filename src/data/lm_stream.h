@@ -36,6 +36,8 @@ class LmStream {
 
  private:
   void read(std::uint64_t begin, std::size_t count, std::int32_t* out) const;
+  // Row `row` of `batch` (whose steps are set) from the tokens starting at `begin`.
+  void fill_row(std::uint64_t begin, std::int64_t row, LmBatch& batch) const;
 
   const TokenSplit& split_;
   std::int64_t rows_;

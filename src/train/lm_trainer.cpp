@@ -20,6 +20,7 @@
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/schedule.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace genolm::train {
@@ -151,13 +152,7 @@ std::int64_t steps_per_epoch(const data::LmStream& stream, const Settings& setti
 }
 
 void write_json(const std::filesystem::path& file, const nlohmann::json& json) {
-  const auto temp = std::filesystem::path(file.string() + ".tmp");
-  {
-    std::ofstream out(temp);
-    out << json.dump(2) << '\n';
-    if (!out) throw Error("cannot write " + temp.string());
-  }
-  std::filesystem::rename(temp, file);
+  write_file_atomically(file, json.dump(2) + "\n");
 }
 
 }  // namespace

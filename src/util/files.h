@@ -1,0 +1,13 @@
+#pragma once
+// Writing a file so that readers see the old contents or the new, never half of either: write a
+// temporary file beside it, then rename (atomic within a file system).
+
+#include <filesystem>
+#include <string_view>
+
+namespace genolm {
+
+// Throws genolm::Error naming the file when it cannot be written.
+void write_file_atomically(const std::filesystem::path& file, std::string_view contents);
+
+}  // namespace genolm
