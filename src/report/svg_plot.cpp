@@ -299,7 +299,8 @@ std::string format_number(double value, int significant) {
   if (const auto e = out.find('e'); e != std::string::npos) {
     // "1.50e-05" -> mantissa "1.50", exponent "-5"
     const int power = std::atoi(out.c_str() + e + 1);
-    exponent = "e" + std::to_string(power);
+    exponent = "e";
+    exponent += std::to_string(power);  // not "e" + ...: GCC 12 warns falsely (-Wrestrict)
     out.resize(e);
   }
   if (out.find('.') != std::string::npos) {
