@@ -151,6 +151,14 @@ std::int64_t steps_per_epoch(const data::LmStream& stream, const Settings& setti
   return std::max<std::int64_t>(1, batches / settings.accumulate);
 }
 
+// This session's start, in UTC.
+std::string started_text() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  return text;
+}
+
 void write_json(const std::filesystem::path& file, const nlohmann::json& json) {
   write_file_atomically(file, json.dump(2) + "\n");
 }
@@ -218,6 +226,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
       {"total_steps", total_steps},
       {"threads", at::get_num_threads()},
       {"device", "cpu"},
+      {"started", started_text()},
       {"genolm_version", GENOLM_VERSION}};
   write_json(run.dir / "run.json", run_json);
   write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", "language_model"}});
