@@ -531,7 +531,8 @@ def main():
         return loss
 
     # first_loss is the loss of the very first (untrained, warm-up) step, so that first/last
-    # show learning; only the steps after warm-up are timed.
+    # show learning; only the steps after warm-up are timed. The losses are the objective that
+    # is backpropagated: for the AWD-LSTM that includes AR and TAR, not just cross-entropy.
     first_loss = last_loss = None
     total = args.warmup_steps + args.steps
     step_seconds = []
