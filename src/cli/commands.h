@@ -45,7 +45,11 @@ void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals
 inline const std::vector<std::string> kTorchCommands = {"pretrain", "finetune", "predict",
                                                         "evaluate", "embed",    "launch"};
 void register_pretrain(CLI::App& app, Action& action, const GlobalOptions& globals);
-// Names taken for later versions: `names` among finetune, predict, evaluate, embed, launch.
+void register_finetune(CLI::App& app, Action& action, const GlobalOptions& globals);
+void register_predict(CLI::App& app, Action& action, const GlobalOptions& globals);
+void register_evaluate(CLI::App& app, Action& action, const GlobalOptions& globals);
+void register_embed(CLI::App& app, Action& action, const GlobalOptions& globals);
+// Names taken for later versions: `names` among the reserved ones (launch).
 void register_reserved(CLI::App& app, Action& action, const std::vector<std::string>& names);
 // For a reserved command that takes no recipe, the line that says it is not here yet.
 std::optional<std::string> reserved_message(const std::string& command);

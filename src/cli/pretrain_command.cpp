@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/run_folder.h"
 #include "data/corpus_from_recipe.h"
 #include "data/token_corpus.h"
 #include "genolm/error.h"
@@ -32,25 +33,6 @@ bool may_change_on_resume(const std::string& key) {
          key == "train.keep_checkpoints";
 }
 
-std::string run_name(const config::Recipe& recipe, const RecipeOptions& options) {
-  if (!recipe.string("run.name").empty()) return recipe.string("run.name");
-  if (!options.config_file.empty())
-    return std::filesystem::path(options.config_file).stem().string();
-  return "run";
-}
-
-void check_same_recipe(const config::Recipe& recipe, const std::filesystem::path& saved_file) {
-  config::Recipe saved;
-  saved.merge_file(saved_file);
-  for (const auto& key : recipe.differences(saved)) {
-    if (!may_change_on_resume(key)) {
-      throw Error("cannot resume " + saved_file.parent_path().string() + ": recipe key '" + key +
-                  "' differs from the run's config.toml (resume with the recipe the run started "
-                  "with; only the length and reporting of training may change)");
-    }
-  }
-}
-
 double stride_prior(const nlohmann::json& tokenizer_manifest) {
   const std::string kind = tokenizer_manifest.at("kind");
   if (kind == "kmer") {
@@ -69,20 +51,7 @@ int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
   const int threads = globals.resolved_threads();
   at::set_num_threads(threads);  // LibTorch starts with one thread here
 
-  const auto run_dir =
-      std::filesystem::path(recipe.string("run.dir")) / run_name(recipe, flags.recipe);
-  const bool exists = std::filesystem::exists(run_dir / "config.toml");
-  if (exists && !flags.resume) {
-    throw Error("run folder " + run_dir.string() +
-                " already exists: continue it with --resume, or set another run.name");
-  }
-  if (!exists && flags.resume) {
-    throw Error("nothing to resume: " + run_dir.string() + " holds no run (no config.toml)");
-  }
-  std::filesystem::create_directories(run_dir);
-  if (exists) check_same_recipe(recipe, run_dir / "config.toml");
-  write_file_atomically(run_dir / "config.toml", recipe.dump());
-  add_log_file((run_dir / "train.log").string());
+  const auto run_dir = open_run_folder(recipe, flags.recipe, flags.resume, may_change_on_resume);
   const auto logger = log("pretrain");
   logger->info("run folder {} ({})", run_dir.string(), flags.resume ? "resuming" : "new run");
 

@@ -15,24 +15,29 @@ struct Reserved {
   const char* name;
   const char* summary;
   bool reads_recipe;
+  bool available;  // served by genolm-train in this version
 };
 
 constexpr Reserved kReserved[] = {
-    {"pretrain", "pretrain a language model on genomes", true},
-    {"finetune", "fine-tune for classification or regression (not in this version yet)", true},
-    {"predict", "predict with a fine-tuned model (not in this version yet)", false},
-    {"evaluate", "metrics of a model on a labelled file (not in this version yet)", false},
-    {"embed", "extract sequence embeddings (not in this version yet)", false},
-    {"launch", "start data-parallel workers (not in this version yet)", false},
+    {"pretrain", "pretrain a language model on genomes", true, true},
+    {"finetune", "fine-tune for classification or regression (ULMFiT)", true, true},
+    {"predict", "predict with a fine-tuned model", false, true},
+    {"evaluate", "metrics of a fine-tuned model on a labelled file", false, true},
+    {"embed", "extract sequence embeddings", false, true},
+    {"launch", "start data-parallel workers (not in this version yet)", false, false},
 };
+
+constexpr const char* kThisVersion =
+    " yet; this version builds tokenizers and corpora, pretrains, fine-tunes, predicts, "
+    "evaluates and embeds";
 
 }  // namespace
 
 std::optional<std::string> reserved_message(const std::string& command) {
   for (const auto& reserved : kReserved) {
-    if (command == reserved.name && !reserved.reads_recipe) {
+    if (command == reserved.name && !reserved.available && !reserved.reads_recipe) {
       return "'genolm " + command + "' is not available in genolm " + GENOLM_VERSION +
-             " yet; this version builds tokenizers and corpora and pretrains";
+             kThisVersion;
     }
   }
   return std::nullopt;
@@ -68,7 +73,7 @@ void register_reserved(CLI::App& app, Action& action, const std::vector<std::str
           }
         }
         throw Error("'genolm " + name + "' is not available in genolm " + GENOLM_VERSION +
-                    " yet; this version builds tokenizers and corpora and pretrains");
+                    kThisVersion);
       };
     });
   }

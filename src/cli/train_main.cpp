@@ -24,7 +24,10 @@ int main(int argc, char** argv) {
       argc, argv,
       [](CLI::App& app, genolm::cli::Action& action, const genolm::cli::GlobalOptions& globals) {
         genolm::cli::register_pretrain(app, action, globals);
-        genolm::cli::register_reserved(app, action,
-                                       {"finetune", "predict", "evaluate", "embed", "launch"});
+        genolm::cli::register_finetune(app, action, globals);
+        genolm::cli::register_predict(app, action, globals);
+        genolm::cli::register_evaluate(app, action, globals);
+        genolm::cli::register_embed(app, action, globals);
+        genolm::cli::register_reserved(app, action, {"launch"});
       });
 }

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <sstream>
 
@@ -64,6 +65,8 @@ std::string_view kind_name(ValueKind kind) {
       return "a string";
     case ValueKind::string_list:
       return "a list of strings";
+    case ValueKind::number_list:
+      return "a list of numbers";
   }
   return "a value";
 }
@@ -115,6 +118,17 @@ std::optional<Value> convert(const toml::node& node, ValueKind kind) {
         return Value(std::move(items));
       }
       break;
+    case ValueKind::number_list:
+      if (node.is_number()) return Value(std::vector<double>{*node.value<double>()});
+      if (const auto* array = node.as_array()) {
+        std::vector<double> items;
+        for (const auto& item : *array) {
+          if (!item.is_number()) return std::nullopt;
+          items.push_back(*item.value<double>());
+        }
+        return Value(std::move(items));
+      }
+      break;
   }
   return std::nullopt;
 }
@@ -131,20 +145,22 @@ std::string check_range(const KeySpec& spec, const Value& value) {
       return why.str();
     }
   }
-  double number = 0;
+  std::vector<double> numbers;
   if (const auto* i = std::get_if<std::int64_t>(&value))
-    number = static_cast<double>(*i);
+    numbers.push_back(static_cast<double>(*i));
   else if (const auto* d = std::get_if<double>(&value))
-    number = *d;
-  else
-    return {};
-  if (number < spec.min || number > spec.max) {
-    why << number << " is out of range (expected ";
-    if (spec.max >= 1e299)
-      why << "at least " << spec.min << ")";
-    else
-      why << spec.min << " to " << spec.max << ")";
-    return why.str();
+    numbers.push_back(*d);
+  else if (const auto* list = std::get_if<std::vector<double>>(&value))
+    numbers = *list;
+  for (const double number : numbers) {
+    if (number < spec.min || number > spec.max) {
+      why << number << " is out of range (expected ";
+      if (spec.max >= 1e299)
+        why << "at least " << spec.min << ")";
+      else
+        why << spec.min << " to " << spec.max << ")";
+      return why.str();
+    }
   }
   return {};
 }
@@ -156,7 +172,17 @@ std::string format_value(const Value& value) {
   std::visit(
       [&out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+        if constexpr (std::is_same_v<T, std::vector<double>>) {
+          // Shortest text that reads back the same: [1, 1, 2] and 0.005, not 1.0 and
+          // 0.0050000000000000001.
+          out << "[";
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            char text[32];
+            const auto end = std::to_chars(text, text + sizeof text, v[i]).ptr;
+            out << (i == 0 ? " " : ", ") << std::string_view(text, end - text);
+          }
+          out << (v.empty() ? "]" : " ]");
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           toml::array array;
           for (const auto& item : v)
             array.push_back(item);
@@ -249,6 +275,24 @@ void Recipe::set(std::string_view assignment) {
         if (!item.empty()) items.push_back(item);
       }
       value = Value(std::move(items));
+    } else if (spec->kind == ValueKind::number_list) {
+      // "1,0.5,0.1" as well as TOML's [1, 0.5, 0.1].
+      std::vector<double> items;
+      std::stringstream stream(text);
+      for (std::string item; std::getline(stream, item, ',');) {
+        std::size_t used = 0;
+        double number = 0;
+        try {
+          number = std::stod(item, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != item.size()) {
+          throw Error("--set: key '" + key + "' expects a list of numbers, got '" + text + "'");
+        }
+        items.push_back(number);
+      }
+      value = Value(std::move(items));
     } else {
       throw Error("--set: key '" + key + "' expects " + std::string(kind_name(spec->kind)) +
                   ", got '" + text + "'");
@@ -282,6 +326,9 @@ const std::string& Recipe::string(std::string_view key) const {
 }
 const std::vector<std::string>& Recipe::strings(std::string_view key) const {
   return std::get<std::vector<std::string>>(get(key, ValueKind::string_list));
+}
+const std::vector<double>& Recipe::numbers(std::string_view key) const {
+  return std::get<std::vector<double>>(get(key, ValueKind::number_list));
 }
 
 std::vector<std::string> Recipe::differences(const Recipe& other) const {

@@ -14,9 +14,10 @@
 
 namespace genolm::config {
 
-enum class ValueKind { integer, number, boolean, string, string_list };
+enum class ValueKind { integer, number, boolean, string, string_list, number_list };
 
-using Value = std::variant<std::int64_t, double, bool, std::string, std::vector<std::string>>;
+using Value = std::variant<std::int64_t, double, bool, std::string, std::vector<std::string>,
+                           std::vector<double>>;
 
 struct KeySpec {
   std::string_view key;  // "section.name"
@@ -24,7 +25,7 @@ struct KeySpec {
   Value default_value;
   std::string_view help;
   std::vector<std::string_view> choices = {};  // allowed strings, when the set is closed
-  double min = -1e300;                         // inclusive bounds for numbers
+  double min = -1e300;                         // inclusive bounds for numbers (and list items)
   double max = 1e300;
 };
 
@@ -49,6 +50,7 @@ class Recipe {
   bool boolean(std::string_view key) const;
   const std::string& string(std::string_view key) const;
   const std::vector<std::string>& strings(std::string_view key) const;
+  const std::vector<double>& numbers(std::string_view key) const;
 
   // The resolved recipe as TOML, section by section, each key with its help as a comment.
   std::string dump() const;

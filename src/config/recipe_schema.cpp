@@ -66,6 +66,42 @@ const std::vector<KeySpec>& recipe_schema() {
     {"train.eval_tokens", ValueKind::integer, I{2000000}, "at most this many valid tokens per evaluation; 0: the whole valid split", {}, 0},
     {"train.checkpoint_every", ValueKind::integer, I{1000}, "steps between checkpoints", {}, 1},
     {"train.keep_checkpoints", ValueKind::integer, I{3}, "how many of the latest checkpoints to keep", {}, 1},
+
+    // [task] (finetune)
+    {"task.kind", ValueKind::string, std::string("classification"), "what the head predicts", {"classification", "regression"}},
+    {"task.train", ValueKind::string, std::string(), "labelled training file: CSV, TSV (plain or gzip) or FASTA with label=... in the headers"},
+    {"task.valid", ValueKind::string, std::string(), "labelled validation file; empty: task.valid_fraction of task.train, stratified"},
+    {"task.test", ValueKind::string, std::string(), "labelled test file; empty: task.test_fraction of task.train, stratified"},
+    {"task.valid_fraction", ValueKind::number, 0.1, "share of task.train held out for validation when task.valid is empty", {}, 0.0, 0.9},
+    {"task.test_fraction", ValueKind::number, 0.1, "share of task.train held out for testing when task.test is empty; 0: no test", {}, 0.0, 0.9},
+    {"task.sequence_columns", ValueKind::string_list, Strings{"sequence"}, "sequence column, or two (paired chains such as heavy and light, joined by <sep>)"},
+    {"task.label_columns", ValueKind::string_list, Strings{"label"}, "label column (classification), or one or more target columns (regression)"},
+    {"task.id_column", ValueKind::string, std::string("id"), "record id column; without it ids are row numbers"},
+    {"task.classes", ValueKind::string_list, Strings{}, "class names in order (the last is the positive class of a binary task); empty: sorted from task.train"},
+    {"task.class_weights", ValueKind::string, std::string("none"), "cross-entropy class weights: 'balanced' weighs classes by inverse frequency", {"none", "balanced"}},
+    {"task.loss", ValueKind::string, std::string("mse"), "regression loss", {"mse", "huber"}},
+    {"task.output_range", ValueKind::number_list, std::vector<double>{}, "regression: [low, high] squashes outputs into the range (fastai's y_range); empty: none"},
+    {"task.normalize_targets", ValueKind::boolean, true, "regression: train on standardised targets (train mean and deviation); ignored with task.output_range"},
+    {"task.metric", ValueKind::string, std::string("auto"), "metric that picks the best epoch; auto: accuracy (classification) or r2 (regression)",
+     {"auto", "accuracy", "balanced_accuracy", "mcc", "macro_f1", "auroc", "auprc", "loss", "rmse", "mae", "pearson", "spearman", "r2"}},
+    {"task.max_len", ValueKind::integer, I{1440}, "gradients flow through the last this many tokens of a sequence (fastai's max_len)", {}, 1},
+    {"task.rc_augment", ValueKind::boolean, false, "DNA: train on a random strand of every example each epoch"},
+    {"task.rc_average", ValueKind::boolean, false, "DNA: average predictions over both strands when evaluating and predicting"},
+
+    // [encoder] (finetune)
+    {"encoder.from", ValueKind::string, std::string(), "pretraining run folder whose encoder and tokenizer are fine-tuned; empty: train from scratch"},
+
+    // [head] (finetune)
+    {"head.hidden_size", ValueKind::integer, I{50}, "width of the pooling head's hidden layers", {}, 1},
+    {"head.hidden_layers", ValueKind::integer, I{1}, "hidden layers between pooled features and output", {}, 0},
+    {"head.dropout", ValueKind::number, 0.1, "dropout before each hidden-to-output linear layer (the first block uses the encoder's output dropout)", {}, 0.0, 0.95},
+
+    // [finetune]
+    {"finetune.stage_epochs", ValueKind::number_list, std::vector<double>{1, 1, 1, 2}, "epochs of each stage; stage i trains the head and the top i layer groups, the last stage everything", {}, 1},
+    {"finetune.stage_lrs", ValueKind::number_list, std::vector<double>{2e-2, 1e-2, 5e-3, 1e-3}, "peak learning rate of each stage's top group (one-cycle per stage)", {}, 0.0},
+    {"finetune.lr_div", ValueKind::number, 2.6, "discriminative learning rates: each lower group trains at the rate of the one above divided by this", {}, 1.0},
+    {"finetune.gradual_unfreezing", ValueKind::boolean, true, "freeze the pretrained encoder below the stage's groups (a randomly initialised encoder is never frozen)"},
+    {"finetune.patience", ValueKind::integer, I{0}, "early stopping: stop after this many epochs without a better valid metric; 0: never", {}, 0},
   };
   return schema;
 }

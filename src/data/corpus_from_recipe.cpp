@@ -6,6 +6,27 @@
 
 namespace genolm::data {
 
+std::unique_ptr<tokenizers::Tokenizer> tokenizer_from_recipe(
+    const config::Recipe& recipe, const std::vector<std::filesystem::path>& training_files,
+    int threads) {
+  if (!recipe.string("tokenizer.path").empty()) {
+    return tokenizers::load_tokenizer(recipe.string("tokenizer.path"));
+  }
+  TokenizerSpec spec;
+  spec.kind = recipe.string("tokenizer.kind");
+  spec.k = static_cast<int>(recipe.integer("tokenizer.k"));
+  spec.stride = static_cast<int>(recipe.integer("tokenizer.stride"));
+  spec.vocab_size = static_cast<int>(recipe.integer("tokenizer.vocab_size"));
+  spec.piece_bases = static_cast<std::size_t>(recipe.integer("tokenizer.piece_bases"));
+  spec.train_bases = static_cast<std::uint64_t>(recipe.integer("tokenizer.train_bases"));
+  spec.threads = threads;
+  spec.seed = static_cast<std::uint64_t>(recipe.integer("run.seed"));
+  spec.soft_mask =
+      recipe.string("data.soft_mask") == "keep" ? io::SoftMask::keep : io::SoftMask::upper;
+  spec.n_run_split = static_cast<std::size_t>(recipe.integer("data.n_run_split"));
+  return make_tokenizer(spec, training_files);
+}
+
 nlohmann::json build_corpus_from_recipe(const config::Recipe& recipe,
                                         const std::filesystem::path& out, int threads,
                                         bool overwrite) {
@@ -18,23 +39,7 @@ nlohmann::json build_corpus_from_recipe(const config::Recipe& recipe,
       recipe.string("data.soft_mask") == "keep" ? io::SoftMask::keep : io::SoftMask::upper;
   const auto n_run_split = static_cast<std::size_t>(recipe.integer("data.n_run_split"));
 
-  std::unique_ptr<tokenizers::Tokenizer> tokenizer;
-  if (!recipe.string("tokenizer.path").empty()) {
-    tokenizer = tokenizers::load_tokenizer(recipe.string("tokenizer.path"));
-  } else {
-    TokenizerSpec spec;
-    spec.kind = recipe.string("tokenizer.kind");
-    spec.k = static_cast<int>(recipe.integer("tokenizer.k"));
-    spec.stride = static_cast<int>(recipe.integer("tokenizer.stride"));
-    spec.vocab_size = static_cast<int>(recipe.integer("tokenizer.vocab_size"));
-    spec.piece_bases = static_cast<std::size_t>(recipe.integer("tokenizer.piece_bases"));
-    spec.train_bases = static_cast<std::uint64_t>(recipe.integer("tokenizer.train_bases"));
-    spec.threads = threads;
-    spec.seed = static_cast<std::uint64_t>(recipe.integer("run.seed"));
-    spec.soft_mask = soft_mask;
-    spec.n_run_split = n_run_split;
-    tokenizer = make_tokenizer(spec, inputs);
-  }
+  const auto tokenizer = tokenizer_from_recipe(recipe, inputs, threads);
 
   CorpusOptions options;
   options.inputs = inputs;

@@ -3,11 +3,21 @@
 // tokenizer made from [tokenizer]. Shared by `genolm corpus` and `genolm pretrain`.
 
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
+
+#include "genolm/tokenizers/tokenizer.h"
 
 #include "config/recipe.h"
 
 namespace genolm::data {
+
+// tokenizer.path when set, else a tokenizer made from the [tokenizer] keys (SentencePiece kinds
+// train on `training_files`).
+std::unique_ptr<tokenizers::Tokenizer> tokenizer_from_recipe(
+    const config::Recipe& recipe, const std::vector<std::filesystem::path>& training_files,
+    int threads);
 
 // Builds the corpus folder `out` and returns its manifest.
 nlohmann::json build_corpus_from_recipe(const config::Recipe& recipe,

@@ -21,81 +21,124 @@ bool starts_like_fasta(const std::filesystem::path& path) {
   return false;
 }
 
-std::vector<LabelledExample> read_labelled_fasta(const std::filesystem::path& path,
-                                                 const LabelledSpec& spec) {
-  if (spec.sequence_columns.size() != 1) {
-    throw Error(path.string() + ": FASTA holds one sequence per record, but " +
-                std::to_string(spec.sequence_columns.size()) +
-                " sequence columns were asked for (use a table for paired chains)");
-  }
-  // Any letters pass here: DNA and protein tasks share this reader, the tokenizer judges bases.
-  FastxReader reader(path, {.alphabet = Alphabet::protein});
-  std::vector<LabelledExample> examples;
-  SequenceRecord record;
-  while (read_record(reader, record)) {
-    LabelledExample example;
-    example.id = record.id;
-    example.line = record.header_line;
-    if (record.sequence.empty()) {
-      throw Error(path.string() + " line " + std::to_string(record.header_line) + ": record '" +
-                  record.id + "' has an empty sequence");
+}  // namespace
+
+// One implementation per file kind behind the reader; both fill an example in place.
+class LabelledReader::Source {
+ public:
+  virtual ~Source() = default;
+  virtual bool next(LabelledExample& example) = 0;
+};
+
+namespace {
+
+class FastaSource final : public LabelledReader::Source {
+ public:
+  FastaSource(const std::filesystem::path& path, LabelledSpec spec)
+      // Any letters pass here: DNA and protein tasks share this reader, the tokenizer judges
+      // the letters.
+      : path_(path), spec_(std::move(spec)), reader_(path, {.alphabet = Alphabet::protein}) {
+    if (spec_.sequence_columns.size() != 1) {
+      throw Error(path.string() + ": FASTA holds one sequence per record, but " +
+                  std::to_string(spec_.sequence_columns.size()) +
+                  " sequence columns were asked for (use a table for paired chains)");
     }
-    example.sequences.push_back(std::move(record.sequence));
-    const auto fields = header_fields(record.description);
-    for (const auto& key : spec.label_columns) {
+  }
+
+  bool next(LabelledExample& example) override {
+    if (!read_record(reader_, record_)) return false;
+    const std::string where = path_.string() + " line " + std::to_string(record_.header_line);
+    example.id = record_.id;
+    example.line = record_.header_line;
+    if (record_.sequence.empty()) {
+      throw Error(where + ": record '" + record_.id + "' has an empty sequence");
+    }
+    example.sequences.assign(1, std::move(record_.sequence));
+    example.labels.clear();
+    if (spec_.label_columns.empty()) return true;
+    const auto fields = header_fields(record_.description);
+    for (const auto& key : spec_.label_columns) {
       auto found = std::find_if(fields.begin(), fields.end(),
                                 [&](const auto& field) { return field.first == key; });
       if (found == fields.end()) {
-        throw Error(path.string() + " line " + std::to_string(record.header_line) + ": record '" +
-                    record.id + "' has no '" + key + "=' field in its header");
+        throw Error(where + ": record '" + record_.id + "' has no '" + key +
+                    "=' field in its header");
       }
       example.labels.push_back(found->second);
     }
-    examples.push_back(std::move(example));
+    return true;
   }
-  return examples;
-}
 
-std::vector<LabelledExample> read_labelled_table(const std::filesystem::path& path,
-                                                 const LabelledSpec& spec) {
-  TableReader table(path);
-  std::vector<std::size_t> sequence_index;
-  std::vector<std::size_t> label_index;
-  for (const auto& name : spec.sequence_columns)
-    sequence_index.push_back(table.column(name));
-  for (const auto& name : spec.label_columns)
-    label_index.push_back(table.column(name));
-  const bool has_id = !spec.id_column.empty() && table.has_column(spec.id_column);
-  const std::size_t id_index = has_id ? table.column(spec.id_column) : 0;
+ private:
+  std::filesystem::path path_;
+  LabelledSpec spec_;
+  FastxReader reader_;
+  SequenceRecord record_;
+};
 
-  std::vector<LabelledExample> examples;
-  std::vector<std::string> row;
-  while (table.next(row)) {
-    LabelledExample example;
-    example.line = table.line();
-    example.id = has_id ? row[id_index] : std::to_string(table.row_number());
-    for (std::size_t i = 0; i < sequence_index.size(); ++i) {
-      std::string& sequence = row[sequence_index[i]];
+class TableSource final : public LabelledReader::Source {
+ public:
+  TableSource(const std::filesystem::path& path, LabelledSpec spec)
+      : spec_(std::move(spec)), table_(path) {
+    for (const auto& name : spec_.sequence_columns)
+      sequence_index_.push_back(table_.column(name));
+    for (const auto& name : spec_.label_columns)
+      label_index_.push_back(table_.column(name));
+    has_id_ = !spec_.id_column.empty() && table_.has_column(spec_.id_column);
+    id_index_ = has_id_ ? table_.column(spec_.id_column) : 0;
+  }
+
+  bool next(LabelledExample& example) override {
+    if (!table_.next(row_)) return false;
+    const std::string where = table_.path().string() + " line " + std::to_string(table_.line());
+    example.line = table_.line();
+    example.id = has_id_ ? row_[id_index_] : std::to_string(table_.row_number());
+    example.sequences.clear();
+    example.labels.clear();
+    for (std::size_t i = 0; i < sequence_index_.size(); ++i) {
+      std::string& sequence = row_[sequence_index_[i]];
       if (sequence.empty()) {
-        throw Error(path.string() + " line " + std::to_string(table.line()) +
-                    ": empty sequence in column '" + spec.sequence_columns[i] + "'");
+        throw Error(where + ": empty sequence in column '" + spec_.sequence_columns[i] + "'");
       }
       example.sequences.push_back(std::move(sequence));
     }
-    for (std::size_t i = 0; i < label_index.size(); ++i) {
-      std::string& label = row[label_index[i]];
+    for (std::size_t i = 0; i < label_index_.size(); ++i) {
+      std::string& label = row_[label_index_[i]];
       if (label.empty()) {
-        throw Error(path.string() + " line " + std::to_string(table.line()) +
-                    ": empty label in column '" + spec.label_columns[i] + "'");
+        throw Error(where + ": empty label in column '" + spec_.label_columns[i] + "'");
       }
       example.labels.push_back(std::move(label));
     }
-    examples.push_back(std::move(example));
+    return true;
   }
-  return examples;
-}
+
+ private:
+  LabelledSpec spec_;
+  TableReader table_;
+  std::vector<std::size_t> sequence_index_, label_index_;
+  bool has_id_ = false;
+  std::size_t id_index_ = 0;
+  std::vector<std::string> row_;
+};
 
 }  // namespace
+
+LabelledReader::LabelledReader(const std::filesystem::path& path, LabelledSpec spec) {
+  if (spec.sequence_columns.empty() || spec.sequence_columns.size() > 2) {
+    throw Error(path.string() + ": expected one or two sequence columns, got " +
+                std::to_string(spec.sequence_columns.size()));
+  }
+  if (starts_like_fasta(path))
+    source_ = std::make_unique<FastaSource>(path, std::move(spec));
+  else
+    source_ = std::make_unique<TableSource>(path, std::move(spec));
+}
+
+LabelledReader::~LabelledReader() = default;
+
+bool LabelledReader::next(LabelledExample& example) {
+  return source_->next(example);
+}
 
 std::vector<std::pair<std::string, std::string>> header_fields(std::string_view description) {
   std::vector<std::pair<std::string, std::string>> fields;
@@ -118,12 +161,11 @@ std::vector<std::pair<std::string, std::string>> header_fields(std::string_view 
 
 std::vector<LabelledExample> read_labelled(const std::filesystem::path& path,
                                            const LabelledSpec& spec) {
-  if (spec.sequence_columns.empty() || spec.sequence_columns.size() > 2) {
-    throw Error(path.string() + ": expected one or two sequence columns, got " +
-                std::to_string(spec.sequence_columns.size()));
-  }
-  std::vector<LabelledExample> examples =
-      starts_like_fasta(path) ? read_labelled_fasta(path, spec) : read_labelled_table(path, spec);
+  LabelledReader reader(path, spec);
+  std::vector<LabelledExample> examples;
+  LabelledExample example;
+  while (reader.next(example))
+    examples.push_back(example);
   if (examples.empty()) throw Error(path.string() + ": holds no examples");
   return examples;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,28 @@ struct LabelledExample {
   std::uint64_t line = 0;              // where the example is, for error messages
 };
 
-// Reads every example; throws genolm::Error naming the file, line and column or key on a missing
-// column, a missing label or an empty sequence.
+// Examples one at a time, so a file larger than memory streams (embedding whole genomes' worth of
+// records). FASTA is recognised by content ('>' first), anything else is a table. Throws
+// genolm::Error naming the file, line and column or key on a missing column, a missing label or
+// an empty sequence. With no label columns, labels are not read at all (prediction, embedding).
+class LabelledReader {
+ public:
+  LabelledReader(const std::filesystem::path& path, LabelledSpec spec);
+  ~LabelledReader();
+  LabelledReader(const LabelledReader&) = delete;
+  LabelledReader& operator=(const LabelledReader&) = delete;
+
+  // The next example; false at the end of the file.
+  bool next(LabelledExample& example);
+
+  class Source;  // one per file kind, in labelled.cpp
+
+ private:
+  std::unique_ptr<Source> source_;
+};
+
+// Every example of the file; throws genolm::Error as LabelledReader does, and for a file that
+// holds none.
 std::vector<LabelledExample> read_labelled(const std::filesystem::path& path,
                                            const LabelledSpec& spec);
 

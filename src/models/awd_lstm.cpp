@@ -88,7 +88,8 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
                                   options_.pad_id);
   x = locked_dropout(x, options_.input_p, training).to(compute);
 
-  for (std::size_t l = 0; l < layers_.size(); ++l) {
+  const auto run = static_cast<std::size_t>(layers_to_run());
+  for (std::size_t l = 0; l < run; ++l) {
     const Layer& layer = layers_[l];
     // DropConnect: a fresh mask on the raw recurrent weight at every forward; gradients reach the
     // raw weight and are zero where it was dropped.
@@ -114,7 +115,7 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
     hidden_[2 * l] = h.detach().to(master);
     hidden_[2 * l + 1] = c.detach().to(master);
     x = output;
-    if (l + 1 < layers_.size()) x = locked_dropout(x, options_.hidden_p, training);
+    if (l + 1 < run) x = locked_dropout(x, options_.hidden_p, training);
   }
   return x;
 }

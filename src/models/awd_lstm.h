@@ -38,6 +38,7 @@ class AwdLstm final : public Encoder {
   void set_state(const std::vector<torch::Tensor>& state) override;
   torch::Tensor embedding_weight() override { return embedding_; }
   std::int64_t output_size() const override { return options_.emb_size; }
+  std::int64_t layer_count() const override { return options_.layers; }
   std::vector<std::vector<torch::Tensor>> layer_groups() override;
   nlohmann::json describe() const override;
 

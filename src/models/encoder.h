@@ -31,9 +31,18 @@ class Encoder : public torch::nn::Module {
   // bf16 arithmetic with fp32 master weights. The LSTM casts explicitly (autocast leaves LSTMs in
   // fp32); the transformer runs under autocast and ignores this.
   virtual void set_bf16(bool enabled) { bf16_ = enabled; }
+  // Which layer forward() returns, 1-based; 0 is the last (the default). Embeddings read inner
+  // layers this way; an inner LSTM layer has hidden_size features, not output_size().
+  void set_output_layer(std::int64_t layer) { output_layer_ = layer; }
+  virtual std::int64_t layer_count() const = 0;
 
  protected:
+  // How many layers forward() runs.
+  std::int64_t layers_to_run() const {
+    return output_layer_ > 0 && output_layer_ < layer_count() ? output_layer_ : layer_count();
+  }
   bool bf16_ = false;
+  std::int64_t output_layer_ = 0;
 };
 
 // Dropout with one mask per sequence, shared across time: x is [B, T, F], the mask [B, 1, F].

@@ -85,4 +85,38 @@ std::shared_ptr<LanguageModel> make_language_model(std::shared_ptr<Encoder> enco
   return std::make_shared<LanguageModel>(std::move(encoder), options);
 }
 
+nlohmann::json classifier_encoder_description(nlohmann::json description, double drop_mult) {
+  if (field<std::string>(description, "arch") == "awd_lstm") {
+    description["embed_p"] = 0.05 * drop_mult;
+    description["input_p"] = 0.4 * drop_mult;
+    description["weight_p"] = 0.5 * drop_mult;
+    description["hidden_p"] = 0.3 * drop_mult;
+    description["output_p"] = 0.4 * drop_mult;
+  } else {
+    description["dropout"] = 0.1 * drop_mult;
+  }
+  return description;
+}
+
+std::shared_ptr<SequenceClassifier> make_classifier(std::shared_ptr<Encoder> encoder,
+                                                    const nlohmann::json& encoder_description,
+                                                    const nlohmann::json& task) {
+  const auto& head = task.at("head");
+  PoolingHeadOptions options;
+  options.input_size = encoder->output_size();
+  options.hidden_size = head.at("hidden_size").get<std::int64_t>();
+  options.hidden_layers = head.at("hidden_layers").get<std::int64_t>();
+  options.outputs = task.at("outputs").get<std::int64_t>();
+  options.dropout = head.at("dropout").get<double>();
+  options.first_dropout = encoder_description.contains("output_p")
+                              ? encoder_description.at("output_p").get<double>()
+                              : encoder_description.value("dropout", 0.1);
+  if (const auto range = head.find("output_range"); range != head.end() && !range->is_null()) {
+    options.output_range = std::make_pair(range->at(0).get<double>(), range->at(1).get<double>());
+  }
+  return std::make_shared<SequenceClassifier>(std::move(encoder), options,
+                                              task.at("chunk").get<std::int64_t>(),
+                                              task.at("max_len").get<std::int64_t>());
+}
+
 }  // namespace genolm::models

@@ -7,6 +7,7 @@
 
 #include "config/recipe.h"
 #include "models/language_model.h"
+#include "models/sequence_classifier.h"
 
 namespace genolm::models {
 
@@ -22,5 +23,16 @@ std::shared_ptr<Encoder> make_encoder(const nlohmann::json& description);
 std::shared_ptr<LanguageModel> make_language_model(std::shared_ptr<Encoder> encoder,
                                                    const nlohmann::json& description,
                                                    double ar_alpha, double tar_beta);
+
+// The same encoder with fastai's classifier dropouts times `drop_mult` (AWD-LSTM: embedding 0.05,
+// input 0.4, weight 0.5, hidden 0.3, output 0.4; transformer: 0.1), for fine-tuning.
+nlohmann::json classifier_encoder_description(nlohmann::json description, double drop_mult);
+
+// A classifier or regressor around `encoder` as model.json's "task" describes it: "outputs",
+// "head" {hidden_size, hidden_layers, dropout, output_range}, "chunk" and "max_len". The head's
+// first dropout is the encoder's output dropout.
+std::shared_ptr<SequenceClassifier> make_classifier(std::shared_ptr<Encoder> encoder,
+                                                    const nlohmann::json& encoder_description,
+                                                    const nlohmann::json& task);
 
 }  // namespace genolm::models

@@ -101,9 +101,11 @@ torch::Tensor Transformer::forward(const torch::Tensor& ids) {
   auto x = at::embedding(embedding_, ids);
   if (options_.positions == "learned") x = x + positions_.slice(0, 0, steps);
   x = dropout_->forward(x);
-  for (auto& block : blocks_)
-    x = block_forward(block, x);
-  return final_norm_->forward(x);
+  const std::int64_t run = layers_to_run();
+  for (std::int64_t l = 0; l < run; ++l)
+    x = block_forward(blocks_[static_cast<std::size_t>(l)], x);
+  // An inner layer's residual stream is read as it is; the final norm belongs to the last.
+  return run == layer_count() ? final_norm_->forward(x) : x;
 }
 
 std::vector<std::vector<torch::Tensor>> Transformer::layer_groups() {

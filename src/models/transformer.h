@@ -30,6 +30,7 @@ class Transformer final : public Encoder {
   torch::Tensor forward(const torch::Tensor& ids) override;
   torch::Tensor embedding_weight() override { return embedding_; }
   std::int64_t output_size() const override { return options_.d_model; }
+  std::int64_t layer_count() const override { return options_.layers; }
   std::vector<std::vector<torch::Tensor>> layer_groups() override;
   nlohmann::json describe() const override;
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -15,22 +14,31 @@
 
 #include "genolm/error.h"
 #include "report/metrics_log.h"
+#include "report/report_parts.h"
 #include "report/svg_plot.h"
 
 namespace genolm::report {
-namespace {
 
 using nlohmann::json;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kNone = "\u2014";  // an em dash for values the run has not produced
 
-// What the report is made of; each reader adds a note instead of failing on a missing input.
-struct RunInputs {
-  json run = json::object();
-  std::string config;
-  std::vector<json> rows;
-  std::vector<std::string> notes;
-};
+namespace {
+
+// 24123456 -> "24,123,456": parameter counts are read at a glance (four digits stay as they are).
+std::string grouped(const std::string& digits) {
+  const std::size_t first = digits[0] == '-' ? 1 : 0;
+  if (digits.size() - first <= 4) return digits;
+  // Built forwards (not by inserting), which also keeps GCC 12's -Wrestrict false alarm away.
+  std::string out(digits, 0, first);
+  for (std::size_t i = first; i < digits.size(); ++i) {
+    if (i > first && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+// The helpers that finetune_report.cpp shares (report_parts.h).
 
 std::optional<std::string> read_whole(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -39,6 +47,66 @@ std::optional<std::string> read_whole(const std::filesystem::path& file) {
   text << in.rdbuf();
   return text.str();
 }
+
+double number(const json& row, const char* key) {
+  const auto found = row.find(key);
+  return found != row.end() && found->is_number() ? found->get<double>() : kNaN;
+}
+
+std::string text_of(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_integer()) return grouped(value.dump());
+  if (value.is_null()) return kNone;
+  if (value.is_number_float()) return format_number(value.get<double>(), 6);
+  return value.dump();
+}
+
+std::vector<const json*> split_rows(const std::vector<json>& rows, const std::string& split) {
+  std::vector<const json*> out;
+  for (const auto& row : rows) {
+    const auto found = row.find("split");  // not value(): a row of the wrong type must not throw
+    if (found != row.end() && *found == split && std::isfinite(number(row, "step")))
+      out.push_back(&row);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const json* a, const json* b) {
+    return number(*a, "step") < number(*b, "step");
+  });
+  return out;
+}
+
+Series column(const std::vector<const json*>& rows, const char* key, std::string label,
+              bool markers, std::string color) {
+  Series series{std::move(label), {}, {}, markers, std::move(color)};
+  for (const json* row : rows) {
+    series.x.push_back(number(*row, "step"));
+    series.y.push_back(number(*row, key));
+  }
+  return series;
+}
+
+std::string table(const TableRows& rows) {
+  std::string html = "<table>\n";
+  for (const auto& [key, value] : rows)
+    html += "<tr><th>" + escape_markup(key) + "</th><td>" + escape_markup(value) + "</td></tr>\n";
+  return html + "</table>\n";
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& part : parts)
+    out += (out.empty() ? "" : ", ") + part;
+  return out.empty() ? kNone : out;
+}
+
+namespace {
+
+// What the report is made of; each reader adds a note instead of failing on a missing input.
+struct RunInputs {
+  json run = json::object();
+  std::string config;
+  std::vector<json> rows;
+  std::vector<std::string> notes;
+};
 
 RunInputs read_inputs(const std::filesystem::path& run_dir) {
   RunInputs in;
@@ -76,55 +144,8 @@ RunInputs read_inputs(const std::filesystem::path& run_dir) {
   return in;
 }
 
-// The value of a numeric field, NaN when the row lacks it (or logged null for a NaN).
-double number(const json& row, const char* key) {
-  const auto found = row.find(key);
-  return found != row.end() && found->is_number() ? found->get<double>() : kNaN;
-}
-
-// 24123456 -> "24,123,456": parameter counts are read at a glance (four digits stay as they are).
-std::string grouped(const std::string& digits) {
-  const std::size_t first = digits[0] == '-' ? 1 : 0;
-  if (digits.size() - first <= 4) return digits;
-  // Built forwards (not by inserting), which also keeps GCC 12's -Wrestrict false alarm away.
-  std::string out(digits, 0, first);
-  for (std::size_t i = first; i < digits.size(); ++i) {
-    if (i > first && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string text_of(const json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_number_integer()) return grouped(value.dump());
-  if (value.is_null()) return kNone;
-  if (value.is_number_float()) return format_number(value.get<double>(), 6);
-  return value.dump();
-}
-
-// The rows of one split ordered by step; a stable sort keeps logging order within a step.
-std::vector<const json*> split_rows(const std::vector<json>& rows, const std::string& split) {
-  std::vector<const json*> out;
-  for (const auto& row : rows) {
-    const auto found = row.find("split");  // not value(): a row of the wrong type must not throw
-    if (found != row.end() && *found == split && std::isfinite(number(row, "step")))
-      out.push_back(&row);
-  }
-  std::stable_sort(out.begin(), out.end(), [](const json* a, const json* b) {
-    return number(*a, "step") < number(*b, "step");
-  });
-  return out;
-}
-
-Series column(const std::vector<const json*>& rows, const char* key, std::string label,
-              bool markers, std::string color) {
-  Series series{std::move(label), {}, {}, markers, std::move(color)};
-  for (const json* row : rows) {
-    series.x.push_back(number(*row, "step"));
-    series.y.push_back(number(*row, key));
-  }
-  return series;
+std::string run_field(const json& run, const char* key) {
+  return run.contains(key) ? text_of(run.at(key)) : std::string(kNone);
 }
 
 std::string duration(double seconds) {
@@ -134,13 +155,6 @@ std::string duration(double seconds) {
   std::snprintf(text, sizeof text, "%lld:%02lld:%02lld (h:mm:ss)", total / 3600, total / 60 % 60,
                 total % 60);
   return text;
-}
-
-std::string table(const std::vector<std::pair<std::string, std::string>>& rows) {
-  std::string html = "<table>\n";
-  for (const auto& [key, value] : rows)
-    html += "<tr><th>" + escape_markup(key) + "</th><td>" + escape_markup(value) + "</td></tr>\n";
-  return html + "</table>\n";
 }
 
 std::string object_table(const json& run, const char* key) {
@@ -171,14 +185,11 @@ std::string summary(const RunInputs& in, const std::string& name,
   const auto last = [&](const std::vector<const json*>& rows, const char* key) {
     return rows.empty() ? kNone : value(number(*rows.back(), key));
   };
-  const auto field = [&](const char* key) {
-    return in.run.contains(key) ? text_of(in.run.at(key)) : std::string(kNone);
-  };
   return table({
       {"Run", name},
-      {"Status", field("status")},
-      {"Started", field("started")},
-      {"Device", field("device")},
+      {"Status", run_field(in.run, "status")},
+      {"Started", run_field(in.run, "started")},
+      {"Device", run_field(in.run, "device")},
       {"Last step", value(last_step)},
       {"Last train loss", last(train, "loss")},
       {"Best valid loss",
@@ -191,6 +202,22 @@ std::string summary(const RunInputs& in, const std::string& name,
       {"Mean tokens/s", timed > 0 ? value(tokens / timed) : kNone},
       {"Wall time", duration(wall)},
   });
+}
+
+// Fine-tuning keeps the rows every run has (status, start, device, wall time) around its own.
+std::string finetune_summary(const RunInputs& in, const std::string& name,
+                             const FinetuneParts& parts) {
+  double wall = kNaN;
+  for (const auto& row : in.rows)
+    wall = std::fmax(wall, number(row, "wall_s"));  // fmax ignores NaN
+  TableRows rows{{"Run", name}};
+  rows.insert(rows.end(), parts.summary_head.begin(), parts.summary_head.end());
+  for (const auto& [label, key] :
+       {std::pair{"Status", "status"}, {"Started", "started"}, {"Device", "device"}})
+    rows.emplace_back(label, run_field(in.run, key));
+  rows.insert(rows.end(), parts.summary_tail.begin(), parts.summary_tail.end());
+  rows.emplace_back("Wall time", duration(wall));
+  return table(rows);
 }
 
 std::string plots(const std::vector<const json*>& train, const std::vector<const json*>& valid,
@@ -238,11 +265,14 @@ svg { display: block; margin: 12px 0; max-width: 100%; height: auto; }
 .notes { background: #fff6e0; border: 1px solid #e8c86a; padding: 8px 12px; }
 .note { color: #777; }
 .columns { display: flex; gap: 32px; flex-wrap: wrap; }
+td.number { text-align: right; }
+tr.best td, tr.best th { font-weight: bold; }
+table.confusion td { text-align: right; min-width: 3em; }
 </style>
 )";
 
 std::string page(const std::filesystem::path& run_dir) {
-  const RunInputs in = read_inputs(run_dir);
+  RunInputs in = read_inputs(run_dir);
   auto folder = std::filesystem::absolute(run_dir).lexically_normal();
   if (!folder.has_filename()) folder = folder.parent_path();  // "runs/x/" names "x"
   const std::string name =
@@ -251,6 +281,13 @@ std::string page(const std::filesystem::path& run_dir) {
   const double prior =
       prior_field != in.run.end() && prior_field->is_number() ? prior_field->get<double>() : kNaN;
   const auto train = split_rows(in.rows, "train"), valid = split_rows(in.rows, "valid");
+  // A "task" object is what marks a fine-tuning run; pretraining runs have none.
+  std::optional<FinetuneParts> finetune;
+  if (const auto task = in.run.find("task"); task != in.run.end() && task->is_object())
+    finetune = finetune_parts(*task, in.rows, run_dir, in.notes);
+  else if (task != in.run.end())
+    in.notes.push_back(std::string("run.json's \"task\" is a JSON ") + task->type_name() +
+                       " (expected an object); the run is shown as a pretraining run.");
 
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
@@ -262,11 +299,12 @@ std::string page(const std::filesystem::path& run_dir) {
       html += "<p>" + escape_markup(note) + "</p>\n";
     html += "</div>\n";
   }
-  html += "<h2>Summary</h2>\n" + summary(in, name, train, valid, prior);
+  html += "<h2>Summary</h2>\n" + (finetune ? finetune_summary(in, name, *finetune)
+                                           : summary(in, name, train, valid, prior));
   html += "<div class=\"columns\">\n<div>\n<h2>Tokenizer</h2>\n" +
           object_table(in.run, "tokenizer") + "</div>\n<div>\n<h2>Model</h2>\n" +
           object_table(in.run, "model") + "</div>\n</div>\n";
-  html += "<h2>Curves</h2>\n" + plots(train, valid, prior);
+  html += finetune ? finetune->body : "<h2>Curves</h2>\n" + plots(train, valid, prior);
   html += "<h2>Recipe (config.toml)</h2>\n";
   html += in.config.empty() ? "<p class=\"note\">Not available.</p>\n"
                             : "<pre>" + escape_markup(in.config) + "</pre>\n";

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,7 +21,8 @@ struct Axis {
   double lo = 0, hi = 1;  // data values at the two ends
   bool log = false;
   std::vector<double> ticks;
-  double from = 0, to = 1;  // pixels at lo and hi
+  double from = 0, to = 1;         // pixels at lo and hi
+  std::optional<AxisRange> fixed;  // the caller's range: points beyond it are not drawn
 
   double pixel(double v) const {
     const double t = log ? (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo))
@@ -95,6 +97,11 @@ bool usable(double x, double y, bool log_y) {
   return std::abs(x) <= kHuge && std::abs(y) <= kHuge && (!log_y || y >= 1 / kHuge);
 }
 
+// An axis fitted to the data holds every usable point; a fixed one only those in its range.
+bool within(const std::optional<AxisRange>& range, double v) {
+  return !range || (v >= range->lo && v <= range->hi);
+}
+
 std::string px(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f", v);
@@ -108,6 +115,7 @@ std::string text_element(double x, double y, const std::string& anchor, const st
 }
 
 // One <polyline> per run of usable points, so a NaN breaks the line instead of bridging the gap.
+// Dots alone share one translucent group, so that dense clouds show where points pile up.
 std::string draw_series(const Series& series, const std::string& color, const Axis& x,
                         const Axis& y) {
   std::string out, points;
@@ -117,17 +125,24 @@ std::string draw_series(const Series& series, const std::string& color, const Ax
              "\" stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\"" + points + "\"/>\n";
     points.clear();
   };
+  if (!series.lines) out += "<g fill=\"" + color + "\" fill-opacity=\"0.55\">\n";
   const std::size_t n = std::min(series.x.size(), series.y.size());
   for (std::size_t i = 0; i < n; ++i) {
-    if (!usable(series.x[i], series.y[i], y.log)) {
+    if (!usable(series.x[i], series.y[i], y.log) || !within(x.fixed, series.x[i]) ||
+        !within(y.fixed, series.y[i])) {
       flush();
       continue;
     }
     const std::string cx = px(x.pixel(series.x[i])), cy = px(y.pixel(series.y[i]));
+    if (!series.lines) {
+      out += "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"2.5\"/>\n";
+      continue;
+    }
     points += (points.empty() ? "" : " ") + cx + "," + cy;
     if (series.markers)
       out += "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"3\" fill=\"" + color + "\"/>\n";
   }
+  if (!series.lines) return out + "</g>\n";
   flush();
   return out;
 }
@@ -142,13 +157,24 @@ struct Ranges {
   bool has_y;     // some point or reference line is drawn
 };
 
+// The caller's range when it can make an axis, else nothing (and the data decide).
+std::optional<AxisRange> valid_range(const std::optional<AxisRange>& range, bool log) {
+  if (!range || !usable(range->lo, range->hi, log) || !(range->lo < range->hi)) return std::nullopt;
+  if (log && !usable(0, range->lo, true)) return std::nullopt;
+  return range;
+}
+
 // The extent of every usable point; reference lines widen y so that they are always in view.
+// Fixed ranges replace the extent on their axis, and points beyond them do not count.
 Ranges data_ranges(const PlotSpec& spec) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
+  const auto x_range = valid_range(spec.x_range, false),
+             y_range = valid_range(spec.y_range, spec.log_y);
   Ranges r{kInf, -kInf, kInf, -kInf, false, false};
   for (const auto& series : spec.series)
     for (std::size_t i = 0; i < std::min(series.x.size(), series.y.size()); ++i)
-      if (usable(series.x[i], series.y[i], spec.log_y)) {
+      if (usable(series.x[i], series.y[i], spec.log_y) && within(x_range, series.x[i]) &&
+          within(y_range, series.y[i])) {
         r.x_lo = std::min(r.x_lo, series.x[i]);
         r.x_hi = std::max(r.x_hi, series.x[i]);
         r.y_lo = std::min(r.y_lo, series.y[i]);
@@ -173,12 +199,14 @@ Ranges data_ranges(const PlotSpec& spec) {
     r.y_lo = spec.log_y ? 1 : 0;
     r.y_hi = spec.log_y ? 10 : 1;
   }
+  if (x_range) r.x_lo = x_range->lo, r.x_hi = x_range->hi;
+  if (y_range) r.y_lo = y_range->lo, r.y_hi = y_range->hi, r.has_y = true;
   return r;
 }
 
 struct LegendEntry {
   std::string label, color;
-  bool markers;
+  bool markers, lines;
   double x, y;  // left end of the swatch, text baseline
 };
 
@@ -194,7 +222,7 @@ std::vector<LegendEntry> layout_legend(const PlotSpec& spec, double width) {
       x = 72;
       y += 18;
     }
-    legend.push_back({series.label, series_color(series, i), series.markers, x, y});
+    legend.push_back({series.label, series_color(series, i), series.markers, series.lines, x, y});
     x += entry_width;
   }
   return legend;
@@ -241,9 +269,10 @@ std::string draw_legend(const std::vector<LegendEntry>& legend) {
   std::string svg;
   for (const auto& entry : legend) {
     const double mid = entry.y - 4;
-    svg += line_element(entry.x, mid, entry.x + 24, mid,
-                        " stroke=\"" + entry.color + "\" stroke-width=\"2\"");
-    if (entry.markers)
+    if (entry.lines)
+      svg += line_element(entry.x, mid, entry.x + 24, mid,
+                          " stroke=\"" + entry.color + "\" stroke-width=\"2\"");
+    if (entry.markers || !entry.lines)
       svg += "<circle cx=\"" + px(entry.x + 12) + "\" cy=\"" + px(mid) + "\" r=\"3\" fill=\"" +
              entry.color + "\"/>\n";
     svg += text_element(entry.x + 30, entry.y, "start", entry.label);
@@ -318,8 +347,10 @@ std::string svg_line_plot(const PlotSpec& spec) {
   Axis y = spec.log_y ? log_axis(ranges.y_lo, ranges.y_hi) : linear_axis(ranges.y_lo, ranges.y_hi);
   x.from = 72, x.to = width - 20;
   y.from = height - 48, y.to = legend.empty() ? 40 : legend.back().y + 16;
-  // Made-up ranges get no tick labels, which would pass for values.
-  if (!ranges.has_data) x.ticks.clear();
+  x.fixed = valid_range(spec.x_range, false);
+  y.fixed = valid_range(spec.y_range, spec.log_y);
+  // Made-up ranges get no tick labels, which would pass for values; fixed ones are no guess.
+  if (!ranges.has_data && !x.fixed) x.ticks.clear();
   if (!ranges.has_y) y.ticks.clear();
 
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + px(width) +
@@ -331,7 +362,8 @@ std::string svg_line_plot(const PlotSpec& spec) {
       text_element(width / 2, 22, "middle", spec.title, " font-size=\"15\" font-weight=\"bold\"");
   svg += draw_axes(spec, x, y, height);
   for (const auto& reference : spec.references)
-    if (usable(0, reference.y, spec.log_y)) svg += draw_reference(reference, x, y);
+    if (usable(0, reference.y, spec.log_y) && within(y.fixed, reference.y))
+      svg += draw_reference(reference, x, y);
   for (std::size_t i = 0; i < spec.series.size(); ++i)
     svg += draw_series(spec.series[i], series_color(spec.series[i], i), x, y);
   if (!ranges.has_data)

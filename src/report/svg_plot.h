@@ -1,8 +1,9 @@
 #pragma once
 // Line plots as self-contained SVG text, for reports that must open anywhere: no script, no fonts
-// to fetch, no styles from outside. Generic on purpose, so the reports of later commands (ROC
-// curves, calibration, scatter plots) draw with the same axes and ticks.
+// to fetch, no styles from outside. Generic on purpose, so every report (loss curves, ROC curves,
+// scatter plots of predicted against true values) draws with the same axes and ticks.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,13 @@ struct Series {
   std::vector<double> y{};  // beyond 1e300) are skipped, and the line breaks there
   bool markers = false;     // a dot on every point (for sparse series such as validation)
   std::string color{};      // any SVG colour; empty picks the next one of a palette
+  bool lines = true;        // false draws the points alone, as translucent dots (a scatter plot)
+};
+
+// An axis range chosen by the caller instead of the data's extent.
+struct AxisRange {
+  double lo = 0;
+  double hi = 1;
 };
 
 // A dashed horizontal line across the plot, labelled at its right end (a baseline to beat).
@@ -36,11 +44,17 @@ struct PlotSpec {
   bool include_zero = false;  // linear y range reaches 0 (for rates, so noise is not magnified)
   int width = 720;
   int height = 360;
+  // Fixed ranges (rounded out to tick values) replace the data's extent on their axis, so that
+  // plots compare at a glance: a ROC curve sits in 0..1 by 0..1 whatever its points. Points beyond
+  // them are not drawn. A range that is not finite with lo < hi (or lo <= 0 on a log axis) is
+  // ignored.
+  std::optional<AxisRange> x_range{};
+  std::optional<AxisRange> y_range{};
 };
 
 // An <svg> element with title, axes, "nice" ticks (1, 2 or 5 times a power of ten), grid lines and
-// a legend. The ranges cover every finite point and reference line, padded when they are a single
-// value; a plot with nothing to draw says "no data" and never throws.
+// a legend. Unless fixed, the ranges cover every finite point and reference line, padded when they
+// are a single value; a plot with nothing to draw says "no data" and never throws.
 std::string svg_line_plot(const PlotSpec& spec);
 
 // Text made safe for HTML and SVG, in element content and in quoted attributes alike.

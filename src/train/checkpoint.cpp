@@ -58,7 +58,8 @@ void Checkpoints::save(const torch::nn::Module& model, const torch::optim::Optim
                                    {"position", state.position},
                                    {"tokens", state.tokens},
                                    {"wall_seconds", state.wall_seconds},
-                                   {"carried", state.carried.size()}};
+                                   {"carried", state.carried.size()},
+                                   {"extra", state.extra}};
   archive.write("counters", text_tensor(counters.dump()));
   archive.write("loader_rng", text_tensor(state.loader_rng));
   for (std::size_t i = 0; i < state.carried.size(); ++i) {
@@ -120,6 +121,7 @@ TrainingState Checkpoints::load(const std::filesystem::path& file, torch::nn::Mo
     state.tokens = counters.at("tokens").get<std::uint64_t>();
     state.wall_seconds = counters.at("wall_seconds").get<double>();
     state.loader_rng = tensor_text(read_tensor("loader_rng"));
+    state.extra = counters.value("extra", nlohmann::json::object());
     const auto carried = counters.at("carried").get<std::size_t>();
     for (std::size_t i = 0; i < carried; ++i) {
       state.carried.push_back(read_tensor("carried." + std::to_string(i)));

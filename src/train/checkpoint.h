@@ -23,6 +23,7 @@ struct TrainingState {
   double wall_seconds = 0;             // training time so far, over every session
   std::string loader_rng;              // std::mt19937_64 state, as text
   std::vector<torch::Tensor> carried;  // the encoder's carried state (LSTM h and c)
+  nlohmann::json extra = nlohmann::json::object();  // a trainer's own counters (best metric...)
 };
 
 class Checkpoints {

@@ -2,10 +2,8 @@
 
 #include <torch/torch.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -20,38 +18,12 @@
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/schedule.h"
+#include "train/stop_signals.h"
 #include "util/files.h"
 #include "util/log.h"
 
 namespace genolm::train {
 namespace {
-
-std::atomic<int> stop_signal{0};
-
-void request_stop(int signal) {
-  stop_signal.store(signal);
-}
-
-// SIGINT and SIGTERM ask the loop to stop after the current step; it then saves a checkpoint.
-class StopOnSignals {
- public:
-  StopOnSignals() {
-    stop_signal.store(0);
-    struct sigaction action {};
-    action.sa_handler = request_stop;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopOnSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 struct Settings {
   std::string arch;
@@ -271,7 +243,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
   const double wall_before = state.wall_seconds;
   bool finished = state.step >= total_steps;
 
-  while (!finished && stop_signal.load() == 0) {
+  while (!finished && StopOnSignals::requested() == 0) {
     const ScheduleValue value = schedule_at(schedule, state.step);
     for (auto& group : optimizer.param_groups()) {
       auto& options = static_cast<torch::optim::AdamWOptions&>(group.options());
@@ -375,7 +347,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
     save();
     finish_reporting("interrupted");
     logger->warn("stopped by signal {} at step {}: checkpoint saved; continue with --resume",
-                 stop_signal.load(), state.step);
+                 StopOnSignals::requested(), state.step);
     return RunOutcome::interrupted;
   }
   finish_reporting("finished");

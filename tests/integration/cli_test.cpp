@@ -154,11 +154,14 @@ TEST(Cli, BadInputsGiveOneClearLine) {
 
 TEST(Cli, ReservedCommandsSayTheyAreNotHereYet) {
   test::TempDir dir;
-  expect_clear_error(genolm(dir, "finetune"), "is not available in genolm");
-  expect_clear_error(genolm(dir, "embed --model x"), "is not available in genolm");
+  expect_clear_error(genolm(dir, "launch --nproc 2 -- pretrain"), "is not available in genolm");
+  expect_clear_error(genolm(dir, "finetune"), "task.train is empty");
+  expect_clear_error(genolm(dir, "embed --model x --input y.fa"), "model folder x does not exist");
   const auto dump = genolm(dir, "finetune --set model.arch=transformer --dump-config");
   EXPECT_EQ(dump.status, 0);
   EXPECT_NE(dump.out.find("arch = \"transformer\""), std::string::npos);
+  EXPECT_NE(dump.out.find("stage_lrs = [ 0.02, 0.01, 0.005, 0.001 ]"), std::string::npos)
+      << dump.out;
 }
 
 }  // namespace

@@ -2,10 +2,13 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "genolm/error.h"
 #include "report/metrics_log.h"
 #include "report/report_html.h"
+#include "report/report_parts.h"
 #include "report/svg_plot.h"
 #include "support/test_files.h"
 
@@ -159,6 +162,282 @@ TEST(RunReport, EmptyAndMalformedInputsAreNoted) {
 TEST(RunReport, MissingFolderIsAnError) {
   test::TempDir dir;
   EXPECT_TRUE(contains(test::error_of([&] { write_run_report(dir / "absent"); }), "absent"));
+}
+
+// A classification run of three epochs, tested unless it is still training; predictions are
+// written by the caller.
+void write_classification_run(const test::TempDir& dir, bool tested = true) {
+  test::write_text(dir / "run.json", R"({"name": "splice-ft", "status": "finished",
+      "device": "cpu", "task": {"kind": "classification", "classes": ["EI", "IE", "N"],
+      "metric": "accuracy", "best": {"epoch": 2, "step": 40, "value": 0.9},
+      "examples": {"test": 152, "train": 1200, "valid": 150}}})");
+  test::write_text(dir / "config.toml", "[finetune]\nepochs = 3\n");
+  MetricsLog log(dir / "metrics.jsonl");
+  for (int step = 5; step <= 60; step += 5)
+    log.append({{"step", step},
+                {"split", "train"},
+                {"loss", 1.1 - step / 100.0},
+                {"lr", 0.001},
+                {"grad_norm", 0.5},
+                {"wall_s", step * 0.5},
+                {"epoch", (step - 1) / 20 + 1},
+                {"stage", 1}});
+  for (int epoch = 1; epoch <= 3; ++epoch)
+    log.append({{"step", 20 * epoch},
+                {"split", "valid"},
+                {"epoch", epoch},
+                {"loss", 0.9 - epoch / 10.0},
+                {"accuracy", 0.8 + epoch / 100.0},
+                {"balanced_accuracy", 0.79},
+                {"mcc", 0.7},
+                {"macro_f1", 0.78},
+                {"auroc", 0.93},
+                {"auprc", nullptr},
+                {"confusion", {{9, 1, 0}, {1, 8, 1}, {0, 2, 18}}}});
+  if (!tested) return;
+  log.append({{"step", 60},
+              {"split", "test"},
+              {"epoch", 3},
+              {"loss", 0.41},
+              {"accuracy", 0.8765},
+              {"balanced_accuracy", 0.85},
+              {"mcc", 0.8},
+              {"macro_f1", 0.84},
+              {"auroc", 0.95},
+              {"auprc", 0.9},
+              {"confusion", {{31, 2, 1}, {3, 27, 4}, {0, 5, 52}}}});
+}
+
+constexpr const char* kClassPredictions =
+    "id\tlabel\tpredicted\tprob_EI\tprob_IE\tprob_N\n"
+    "s1\tEI\tEI\t0.8\t0.1\t0.1\n"
+    "s2\tEI\tIE\t0.4\t0.5\t0.1\n"
+    "s3\tIE\tIE\t0.1\t0.7\t0.2\n"
+    "s4\tIE\tN\t0.1\t0.3\t0.6\n"
+    "s5\tN\tN\t0.05\t0.05\t0.9\n"
+    "s6\tN\tN\t0.2\t0.1\t0.7\n";
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++count;
+  return count;
+}
+
+TEST(RunReport, ClassificationShowsConfusionRocAndTestMetrics) {
+  test::TempDir dir;
+  write_classification_run(dir);
+  test::write_text(dir / "test_predictions.tsv", kClassPredictions);
+  write_run_report(dir.path());
+  const std::string html = test::read_text(dir / "report.html");
+  // The summary: kind, classes, best epoch, test metrics, and the rows every run has.
+  EXPECT_TRUE(contains(html, "<td>classification</td>"));
+  EXPECT_TRUE(contains(html, "<td>EI, IE, N</td>"));
+  EXPECT_TRUE(contains(html, "<td>train 1200 / valid 150 / test 152</td>"));
+  EXPECT_TRUE(contains(html, "epoch 2 (step 40): accuracy 0.9"));
+  EXPECT_TRUE(contains(html, "accuracy 0.8765"));
+  EXPECT_TRUE(contains(html, "<td>cpu</td>"));
+  EXPECT_TRUE(contains(html, "0:00:30 (h:mm:ss)"));
+  EXPECT_FALSE(contains(html, "Stride prior"));
+  // Metrics per epoch, the best row marked; a null metric shows as a dash.
+  EXPECT_TRUE(contains(html, "<th>valid (best)</th>"));
+  EXPECT_TRUE(contains(html, ">0.8765</td>"));
+  EXPECT_TRUE(contains(html, "<th>balanced_accuracy</th>"));
+  // The test confusion matrix: class names on both sides, counts in cells shaded by row share.
+  EXPECT_TRUE(contains(html, "Confusion matrix (test)"));
+  EXPECT_TRUE(contains(html, "<th>true \\ predicted</th><th>EI</th><th>IE</th><th>N</th>"));
+  EXPECT_TRUE(contains(html, "<tr><th>IE</th>"));
+  EXPECT_TRUE(
+      contains(html, "rgba(31, 119, 180, 0.912); color: white;\" title=\"91.2% of true EI\">31<"));
+  EXPECT_TRUE(contains(html, ">52</td>"));
+  // One ROC curve per class against the rest, and the diagonal.
+  EXPECT_TRUE(contains(html, "<title>ROC curves (test)</title>"));
+  EXPECT_TRUE(contains(html, "EI vs rest (AUROC 1)"));
+  EXPECT_TRUE(contains(html, "N vs rest (AUROC "));
+  EXPECT_TRUE(contains(html, ">chance<"));
+  EXPECT_TRUE(contains(html, "<title>Validation accuracy</title>"));
+  EXPECT_TRUE(contains(html, "test accuracy = 0.8765"));
+  EXPECT_FALSE(contains(html, "class=\"notes\"")) << "a whole run needs no notes";
+  EXPECT_FALSE(contains(html, "<script"));
+}
+
+TEST(RunReport, BinaryRocIsOneCurveWithItsAuroc) {
+  test::TempDir dir;
+  test::write_text(dir / "run.json", R"({"task": {"kind": "classification",
+      "classes": ["neg", "pos"], "metric": "auroc"}})");
+  test::write_text(dir / "test_predictions.tsv",
+                   "id\tlabel\tpredicted\tprob_neg\tprob_pos\n"
+                   "a\tpos\tpos\t0.1\t0.9\n"
+                   "b\tpos\tneg\t0.6\t0.4\n"
+                   "c\tneg\tneg\t0.6\t0.4\n"
+                   "d\tneg\tneg\t0.8\t0.2\n");
+  write_run_report(dir.path());
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_TRUE(contains(html, "pos vs neg (AUROC 0.875)"));  // the tie counts one half
+  EXPECT_FALSE(contains(html, "vs rest"));
+  EXPECT_TRUE(contains(html, "metrics.jsonl is missing"));
+}
+
+TEST(RunReport, RocPointsCountTiesAsHalf) {
+  const RocPoints roc = roc_points({0.9, 0.8, 0.8, 0.3}, {true, true, false, false});
+  EXPECT_EQ(roc.false_positive_rate, (std::vector<double>{0, 0, 0.5, 1}));
+  EXPECT_EQ(roc.true_positive_rate, (std::vector<double>{0, 0.5, 1, 1}));
+  EXPECT_DOUBLE_EQ(roc.auroc, 0.875);
+  EXPECT_DOUBLE_EQ(roc_points({0.1, 0.2, 0.3}, {false, false, true}).auroc, 1.0);
+  EXPECT_DOUBLE_EQ(roc_points({0.5, 0.5}, {true, false}).auroc, 0.5);
+  const RocPoints one_class = roc_points({0.1, 0.2}, {true, true});
+  EXPECT_TRUE(std::isnan(one_class.auroc));
+  EXPECT_TRUE(one_class.false_positive_rate.empty());
+}
+
+TEST(RunReport, RegressionShowsAScatterPlotPerTarget) {
+  test::TempDir dir;
+  test::write_text(dir / "run.json", R"({"name": "rt-tm", "status": "running",
+      "task": {"kind": "regression", "targets": ["hic_rt", "fab_tm"], "metric": "r2"}})");
+  test::write_text(dir / "config.toml", "[finetune]\nepochs = 2\n");
+  {
+    MetricsLog log(dir / "metrics.jsonl");
+    const nlohmann::json per_target = {
+        {"hic_rt",
+         {{"rmse", 0.3}, {"mae", 0.2}, {"pearson", 0.9}, {"spearman", 0.88}, {"r2", 0.81}}},
+        {"fab_tm",
+         {{"rmse", 2.5}, {"mae", 2.0}, {"pearson", 0.7}, {"spearman", 0.69}, {"r2", 0.47}}}};
+    for (int epoch = 1; epoch <= 2; ++epoch) {
+      log.append({{"step", 10 * epoch}, {"split", "train"}, {"loss", 1.0 / epoch}, {"lr", 1e-3}});
+      log.append({{"step", 10 * epoch},
+                  {"split", "valid"},
+                  {"epoch", epoch},
+                  {"loss", 0.9 / epoch},
+                  {"rmse", 1.4},
+                  {"mae", 1.1},
+                  {"pearson", 0.8},
+                  {"spearman", 0.78},
+                  {"r2", 0.6 + epoch / 100.0},
+                  {"targets", per_target}});
+    }
+    log.append({{"step", 20},
+                {"split", "test"},
+                {"epoch", 2},
+                {"loss", 0.5},
+                {"rmse", 1.3},
+                {"mae", 1.0},
+                {"pearson", 0.8},
+                {"spearman", 0.79},
+                {"r2", 0.6432},
+                {"targets", per_target}});
+  }
+  std::string tsv = "id\thic_rt\thic_rt_pred\tfab_tm\tfab_tm_pred\n";
+  for (int i = 0; i < 20; ++i) {
+    const std::string fab_pred = i == 3 ? "nan" : std::to_string(61 + i);  // unreadable: skipped
+    tsv += std::to_string(i) + "\t" + std::to_string(i * 0.1) + "\t" +
+           std::to_string(i * 0.1 + 0.05) + "\t" + std::to_string(60 + i) + "\t" + fab_pred + "\n";
+  }
+  test::write_text(dir / "test_predictions.tsv", tsv);
+  write_run_report(dir.path());
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_TRUE(contains(html, "<td>hic_rt, fab_tm</td>"));
+  EXPECT_TRUE(contains(html, "epoch 2 (step 20): r2 0.62 (ranked from metrics.jsonl)"));
+  EXPECT_TRUE(contains(html, "r2 0.6432"));
+  EXPECT_TRUE(contains(html, "Metrics by target (test)"));
+  EXPECT_TRUE(contains(html, "<title>hic_rt</title>"));
+  EXPECT_TRUE(contains(html, "<title>fab_tm</title>"));
+  EXPECT_TRUE(contains(html, "test, n = 20, R\u00b2 0.81"));
+  EXPECT_TRUE(contains(html, "test, n = 19, R\u00b2 0.47"));  // the NaN prediction is left out
+  EXPECT_EQ(count_of(html, ">y = x<"), 2u);
+  EXPECT_GE(count_of(html, "r=\"2.5\""), 39u);
+  EXPECT_FALSE(contains(html, "Confusion matrix"));
+  EXPECT_FALSE(contains(html, "class=\"notes\""));
+}
+
+TEST(RunReport, FinetuneWithoutPredictionsNotesIt) {
+  test::TempDir dir;
+  write_classification_run(dir);
+  ASSERT_NO_THROW(write_run_report(dir.path()));
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_TRUE(contains(html, "test_predictions.tsv is missing"));
+  EXPECT_TRUE(contains(html, ">31</td>"));  // the confusion matrix comes from metrics.jsonl
+  EXPECT_TRUE(contains(html, "accuracy 0.8765"));
+  EXPECT_FALSE(contains(html, "ROC curves (test)"));
+}
+
+TEST(RunReport, FinetuneStillTrainingShowsTheLastValidEpoch) {
+  test::TempDir dir;
+  write_classification_run(dir, /*tested=*/false);
+  write_run_report(dir.path());
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_TRUE(contains(html, "Confusion matrix (valid, epoch 3)"));
+  EXPECT_TRUE(contains(html, ">18</td>"));
+  EXPECT_TRUE(contains(html, "no test row in metrics.jsonl yet"));
+  EXPECT_TRUE(contains(html, "No test predictions yet"));
+  EXPECT_FALSE(contains(html, "class=\"notes\"")) << "a run in progress is not at fault";
+}
+
+TEST(RunReport, MalformedFinetuneInputsAreNoted) {
+  test::TempDir dir;
+  // No classes (the header names them), a torn confusion matrix, a torn and an odd TSV line.
+  test::write_text(dir / "run.json", R"({"task": {"kind": "classification", "best": 7}})");
+  {
+    MetricsLog log(dir / "metrics.jsonl");
+    log.append({{"step", 10},
+                {"split", "valid"},
+                {"epoch", 1},
+                {"accuracy", 0.5},
+                {"confusion", {{1, 2}, {3}}}});
+    log.append({{"step", 20}, {"split", "test"}, {"epoch", "two"}, {"confusion", "none"}});
+  }
+  test::write_text(dir / "test_predictions.tsv",
+                   "id\tlabel\tpredicted\tprob_a\tprob_b\n"
+                   "1\ta\ta\t0.9\n"
+                   "2\tc\ta\t0.9\t0.1\n"
+                   "3\ta\ta\t0.9\tx\n"
+                   "4\tb\tb\t0.2\t0.8\r\n");
+  ASSERT_NO_THROW(write_run_report(dir.path()));
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_TRUE(contains(html, "lists no classes"));
+  EXPECT_TRUE(contains(html, "names no &quot;metric&quot;"));
+  EXPECT_TRUE(contains(html, "not a square table of counts"));
+  EXPECT_TRUE(contains(html, "1 line(s) of test_predictions.tsv"));
+  EXPECT_TRUE(contains(html, "1 row(s) of test_predictions.tsv have a label"));
+  EXPECT_TRUE(contains(html, "<td>a, b</td>"));
+  EXPECT_TRUE(contains(html, "epoch 1 (step 10): accuracy 0.5 (ranked from metrics.jsonl)"));
+  EXPECT_TRUE(contains(html, "only positives or only negatives of b"));
+  EXPECT_TRUE(contains(html, "No ROC curve to draw"));
+  EXPECT_FALSE(contains(html, "nan\"")) << "no NaN leaks into the svg";
+}
+
+TEST(RunReport, TaskOfTheWrongTypeIsShownAsPretraining) {
+  test::TempDir dir;
+  test::write_text(dir / "run.json", R"({"task": "classification"})");
+  ASSERT_NO_THROW(write_run_report(dir.path()));
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_TRUE(contains(html, "shown as a pretraining run"));
+  EXPECT_TRUE(contains(html, "Stride prior"));
+}
+
+TEST(SvgPlot, DotsWithoutLinesAndFixedRanges) {
+  const Series dots{.label = "dots", .x = {0.1, 0.5, 2.0}, .y = {0.2, 0.4, 0.5}, .lines = false};
+  PlotSpec spec{
+      .title = "t", .series = {dots}, .x_range = AxisRange{0, 1}, .y_range = AxisRange{0, 1}};
+  std::string svg = svg_line_plot(spec);
+  expect_clean_svg(svg);
+  EXPECT_FALSE(contains(svg, "<polyline"));
+  EXPECT_EQ(count_of(svg, "<circle"), 3u);  // two in range, one in the legend
+  for (const char* tick : {">0<", ">0.2<", ">0.8<", ">1<"})
+    EXPECT_TRUE(contains(svg, tick)) << tick;
+  EXPECT_FALSE(contains(svg, ">2<"));
+  // A range that cannot make an axis is ignored: the data decide.
+  spec.x_range = AxisRange{1, 0};
+  spec.y_range = AxisRange{kNaN, 1};
+  svg = svg_line_plot(spec);
+  expect_clean_svg(svg);
+  EXPECT_EQ(count_of(svg, "<circle"), 4u);
+  EXPECT_TRUE(contains(svg, ">2<"));
+  // Fixed ranges with nothing in them still label their axes, and say "no data".
+  spec.x_range = AxisRange{5, 6};
+  svg = svg_line_plot(spec);
+  expect_clean_svg(svg);
+  EXPECT_TRUE(contains(svg, "no data"));
+  EXPECT_TRUE(contains(svg, ">6<"));
 }
 
 TEST(SvgPlot, EmptySeriesSaysNoData) {

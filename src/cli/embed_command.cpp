@@ -1,0 +1,151 @@
+// genolm embed: a run folder (pretrained or fine-tuned) + sequences -> one pooled vector per
+// record as a float32 .npy, and the record ids beside it. The input streams through in blocks, so
+// a file larger than memory embeds in bounded memory; output rows keep the input's order.
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/model_input.h"
+#include "genolm/error.h"
+#include "io/labelled.h"
+#include "io/npy_writer.h"
+#include "models/pooling_head.h"
+#include "models/sequence_classifier.h"
+#include "util/log.h"
+
+namespace genolm::cli {
+namespace {
+
+constexpr std::size_t kBlockRecords = 4096;  // records read, sorted by length and embedded at once
+
+struct EmbedFlags {
+  ModelInputOptions input;
+  std::string out = "embeddings.npy";
+  std::string pool = "mean";
+  std::int64_t layer = 0;
+  bool rc_average = false;
+};
+
+models::Pooling pooling_of(const std::string& name) {
+  if (name == "last") return models::Pooling::last;
+  if (name == "max") return models::Pooling::max;
+  if (name == "concat") return models::Pooling::concat;
+  return models::Pooling::mean;
+}
+
+// emb.npy -> emb.ids.tsv
+std::filesystem::path ids_file(const std::filesystem::path& out) {
+  auto stem = out;
+  if (stem.extension() == ".npy") stem.replace_extension();
+  stem += ".ids.tsv";
+  return stem;
+}
+
+// Pooled vectors [examples x dim] of one block, in the block's order.
+torch::Tensor embed_block(models::Encoder& encoder, const std::vector<std::vector<std::int32_t>>& tokens,
+                          const EmbedFlags& flags, std::int64_t chunk) {
+  std::vector<std::size_t> lengths;
+  for (const auto& sequence : tokens)
+    lengths.push_back(sequence.size());
+  torch::Tensor result;
+  for (const auto& indices :
+       data::sorted_batches(lengths, static_cast<std::size_t>(flags.input.batch_size))) {
+    std::vector<const std::vector<std::int32_t>*> sequences;
+    for (const std::size_t i : indices)
+      sequences.push_back(&tokens[i]);
+    auto padded = data::pad_batch(sequences);
+    const auto ids = torch::from_blob(padded.ids.data(), {padded.rows, padded.steps}, torch::kLong);
+    const auto batch_lengths =
+        torch::from_blob(padded.lengths.data(), {padded.rows}, torch::kLong);
+    const auto states = models::encode_in_chunks(encoder, ids, chunk, 0);
+    const auto pooled = models::masked_pool(states, batch_lengths, pooling_of(flags.pool));
+    if (!result.defined())
+      result = torch::empty({static_cast<std::int64_t>(tokens.size()), pooled.size(1)});
+    std::vector<std::int64_t> rows(indices.begin(), indices.end());
+    result.index_copy_(0, torch::tensor(rows, torch::kLong), pooled);
+  }
+  return result;
+}
+
+int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
+  at::set_num_threads(globals.resolved_threads());
+  auto folder = train::load_model_folder(flags.input.model);
+  auto& encoder = *folder.encoder;
+  if (flags.layer < 0 || flags.layer > encoder.layer_count()) {
+    throw Error("--layer " + std::to_string(flags.layer) + ": the encoder has layers 1 to " +
+                std::to_string(encoder.layer_count()) + " (0 is the last)");
+  }
+  encoder.set_output_layer(flags.layer);
+  encoder.eval();
+  if (flags.rc_average && folder.tokenizer->kind() == "protein") {
+    throw Error("--rc-average needs a DNA tokenizer; this model reads proteins");
+  }
+  torch::NoGradGuard no_grad;
+
+  io::LabelledReader reader(flags.input.input, flags.input.columns(folder, false));
+  std::unique_ptr<io::NpyWriter> npy;
+  std::string ids_text = "id\n";
+  std::size_t total = 0;
+  std::vector<io::LabelledExample> block;
+  io::LabelledExample example;
+  const auto flush = [&] {
+    if (block.empty()) return;
+    const auto examples =
+        data::encode_examples(block, *folder.tokenizer, folder.scheme, flags.input.input,
+                              {.with_labels = false, .reverse_complement = flags.rc_average});
+    auto vectors = embed_block(encoder, examples.tokens, flags, folder.chunk);
+    if (flags.rc_average)
+      vectors = (vectors + embed_block(encoder, examples.rc_tokens, flags, folder.chunk)) / 2;
+    vectors = vectors.to(torch::kFloat).contiguous();
+    if (!npy) {
+      npy = std::make_unique<io::NpyWriter>(flags.out, static_cast<std::size_t>(vectors.size(1)));
+    }
+    npy->append(vectors.data_ptr<float>(), static_cast<std::size_t>(vectors.size(0)));
+    for (const auto& id : examples.ids)
+      ids_text += id + "\n";
+    total += examples.size();
+    block.clear();
+  };
+  while (reader.next(example)) {
+    block.push_back(example);
+    if (block.size() == kBlockRecords) flush();
+  }
+  flush();
+  if (!npy) throw Error(flags.input.input + ": holds no records to embed");
+  npy->finish();
+  const auto ids_path = ids_file(flags.out);
+  std::ofstream ids(ids_path, std::ios::binary | std::ios::trunc);
+  ids << ids_text;
+  if (!ids) throw Error("cannot write " + ids_path.string());
+  log("embed")->info("{} embeddings ({} pooling, layer {}) written to {} with ids in {}", total,
+                     flags.pool, flags.layer == 0 ? encoder.layer_count() : flags.layer, flags.out,
+                     ids_path.string());
+  return 0;
+}
+
+}  // namespace
+
+void register_embed(CLI::App& app, Action& action, const GlobalOptions& globals) {
+  auto flags = std::make_shared<EmbedFlags>();
+  auto* command = app.add_subcommand(
+      "embed", "extract sequence embeddings from a pretrained or fine-tuned encoder (.npy)");
+  flags->input.add_to(*command);
+  command->add_option("--out", flags->out, "float32 .npy of shape [records, dim]; ids go to "
+                                           "<out>.ids.tsv")
+      ->capture_default_str();
+  command->add_option("--pool", flags->pool, "pooling over the real tokens")
+      ->check(CLI::IsMember({"mean", "max", "last", "concat"}))
+      ->capture_default_str();
+  command->add_option("--layer", flags->layer, "encoder layer to read, 1-based; 0: the last")
+      ->capture_default_str();
+  command->add_flag("--rc-average", flags->rc_average, "average over both DNA strands");
+  command->callback([&action, &globals, flags] {
+    action = [&globals, flags] { return run_embed(*flags, globals); };
+  });
+}
+
+}  // namespace genolm::cli

@@ -1,0 +1,82 @@
+// genolm evaluate: a fine-tuned run folder + a labelled file -> the task's metrics, printed and
+// written as JSON.
+#include <ATen/Parallel.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/model_input.h"
+#include "genolm/error.h"
+#include "train/inference.h"
+#include "util/files.h"
+#include "util/log.h"
+
+namespace genolm::cli {
+namespace {
+
+struct EvaluateFlags {
+  ModelInputOptions input;
+  std::string out = "metrics.json";
+  std::string predictions;
+  bool rc_average = false;
+  bool no_rc_average = false;
+};
+
+void print_metrics(const nlohmann::json& metrics) {
+  for (const auto& [name, value] : metrics.items()) {
+    if (name == "confusion" || name == "targets") continue;
+    std::cout << name << "\t" << (value.is_null() ? "NaN" : value.dump()) << "\n";
+  }
+  if (const auto found = metrics.find("targets"); found != metrics.end()) {
+    for (const auto& [target, values] : found->items())
+      for (const auto& [name, value] : values.items())
+        std::cout << target << "." << name << "\t" << (value.is_null() ? "NaN" : value.dump())
+                  << "\n";
+  }
+  if (const auto found = metrics.find("confusion"); found != metrics.end())
+    std::cout << "confusion\t" << found->dump() << "\n";
+}
+
+int run_evaluate(const EvaluateFlags& flags, const GlobalOptions& globals) {
+  at::set_num_threads(globals.resolved_threads());
+  auto folder = train::load_model_folder(flags.input.model);
+  if (!folder.fine_tuned()) {
+    throw Error(flags.input.model + " is a pretraining run: evaluate needs a fine-tuned run");
+  }
+  const bool rc_average = (folder.rc_average || flags.rc_average) && !flags.no_rc_average;
+  const auto examples = read_examples(flags.input, folder, /*with_labels=*/true, rc_average);
+  const auto predictions =
+      train::predict(*folder.classifier, examples, folder.scheme, folder.scaling,
+                     {.batch_size = flags.input.batch_size,
+                      .autocast = folder.bf16 && folder.transformer(),
+                      .rc_average = rc_average});
+  auto metrics = train::task_metrics(folder.scheme, predictions, examples, folder.scaling);
+  metrics["examples"] = examples.size();
+  metrics["input"] = flags.input.input;
+  metrics["model"] = flags.input.model;
+  print_metrics(metrics);
+  write_file_atomically(flags.out, metrics.dump(2) + "\n");
+  if (!flags.predictions.empty())
+    train::write_predictions(flags.predictions, folder.scheme, examples, predictions);
+  log("evaluate")->info("metrics of {} examples written to {}", examples.size(), flags.out);
+  return 0;
+}
+
+}  // namespace
+
+void register_evaluate(CLI::App& app, Action& action, const GlobalOptions& globals) {
+  auto flags = std::make_shared<EvaluateFlags>();
+  auto* command = app.add_subcommand("evaluate", "metrics of a fine-tuned model on a labelled file");
+  flags->input.add_to(*command);
+  command->add_option("--out", flags->out, "the metrics as JSON")->capture_default_str();
+  command->add_option("--predictions", flags->predictions, "also write the predictions (TSV)");
+  command->add_flag("--rc-average", flags->rc_average,
+                    "average over both DNA strands (default: as the model was fine-tuned)");
+  command->add_flag("--no-rc-average", flags->no_rc_average, "read the given strand only");
+  command->callback([&action, &globals, flags] {
+    action = [&globals, flags] { return run_evaluate(*flags, globals); };
+  });
+}
+
+}  // namespace genolm::cli

@@ -1,0 +1,355 @@
+// The fine-tuning sections of the run report: the task, metrics per epoch, curves and the confusion
+// matrix, with the plots of test_predictions.tsv (prediction_plots.cpp) after them. Like the rest
+// of the report it never throws on its inputs: whatever is missing or malformed becomes a note and
+// the rest is shown.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "report/report_parts.h"
+#include "report/svg_plot.h"
+
+namespace genolm::report {
+
+using nlohmann::json;
+
+namespace {
+
+enum class Kind { kClassification, kRegression, kOther };
+
+// run.json's "task", read without trusting it.
+struct Task {
+  Kind kind = Kind::kOther;
+  std::string kind_name;           // as written
+  std::vector<std::string> names;  // classes (in the order of the probability columns) or targets
+  std::string metric;              // the one the best checkpoint is chosen by
+  const json* best = nullptr;      // {"epoch", "step", "value"} when recorded
+};
+
+constexpr const char* kClassificationMetrics[] = {
+    "accuracy", "balanced_accuracy", "mcc", "macro_f1", "auroc", "auprc"};
+constexpr const char* kRegressionMetrics[] = {"rmse", "mae", "pearson", "spearman", "r2"};
+// Fields of a row that are not metrics, for runs of a kind this report does not know.
+constexpr std::string_view kBookkeeping[] = {"step",           "split",       "epoch", "loss",
+                                             "wall_s",         "lr",          "stage", "grad_norm",
+                                             "examples_per_s", "tokens_per_s"};
+
+std::string string_field(const json& object, const char* key) {
+  const auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : "";
+}
+
+std::string value_text(double v) {
+  return std::isfinite(v) ? format_number(v) : kNone;
+}
+
+Task read_task(const json& task, std::vector<std::string>& notes) {
+  Task out;
+  out.kind_name = string_field(task, "kind");
+  if (out.kind_name == "classification")
+    out.kind = Kind::kClassification;
+  else if (out.kind_name == "regression")
+    out.kind = Kind::kRegression;
+  else
+    notes.push_back("run.json's task kind is " +
+                    (out.kind_name.empty() ? "missing" : "\"" + out.kind_name + "\"") +
+                    " (expected \"classification\" or \"regression\"): metrics are shown as "
+                    "logged.");
+  if (out.kind != Kind::kOther) {
+    const char* list = out.kind == Kind::kClassification ? "classes" : "targets";
+    if (const auto names = task.find(list); names != task.end() && names->is_array())
+      for (const auto& name : *names)
+        out.names.push_back(text_of(name));
+    else
+      notes.push_back(std::string("run.json's task lists no ") + list +
+                      ": they are taken from the header of test_predictions.tsv, if any.");
+  }
+  out.metric = string_field(task, "metric");
+  if (out.metric.empty()) {
+    out.metric = out.kind == Kind::kClassification ? "accuracy"
+                 : out.kind == Kind::kRegression   ? "r2"
+                                                   : "loss";
+    notes.push_back("run.json's task names no \"metric\": " + out.metric + " is shown.");
+  }
+  if (const auto best = task.find("best"); best != task.end() && best->is_object())
+    out.best = &*best;
+  return out;
+}
+
+// The metric columns of the epoch table: the kind's own, else whatever numbers the rows hold.
+std::vector<std::string> metric_columns(const Task& task, const std::vector<const json*>& rows) {
+  std::vector<std::string> out;
+  if (task.kind == Kind::kClassification)
+    out.assign(std::begin(kClassificationMetrics), std::end(kClassificationMetrics));
+  else if (task.kind == Kind::kRegression)
+    out.assign(std::begin(kRegressionMetrics), std::end(kRegressionMetrics));
+  else
+    for (const json* row : rows)
+      for (const auto& [key, value] : row->items())
+        if (value.is_number() && std::ranges::find(kBookkeeping, key) == std::end(kBookkeeping) &&
+            std::ranges::find(out, key) == out.end())
+          out.push_back(key);
+  if (task.metric != "loss" && std::ranges::find(out, task.metric) == out.end())
+    out.push_back(task.metric);
+  return out;
+}
+
+struct Best {
+  double epoch = kNaN, step = kNaN, value = kNaN;
+  bool from_log = false;  // run.json did not record it; the valid rows ranked by the metric did
+};
+
+Best find_best(const Task& task, const std::vector<const json*>& valid) {
+  Best best;
+  if (task.best) {
+    best = {number(*task.best, "epoch"), number(*task.best, "step"), number(*task.best, "value")};
+    if (std::isfinite(best.epoch) || std::isfinite(best.step)) return best;
+  }
+  // Not recorded (a run still going, or one that kept no best checkpoint): rank the valid rows.
+  best = {.from_log = true};
+  const bool lower = task.metric == "loss" || task.metric == "rmse" || task.metric == "mae";
+  for (const json* row : valid)
+    if (const double v = number(*row, task.metric.c_str()); std::isfinite(v))
+      if (!std::isfinite(best.value) || (lower ? v < best.value : v > best.value))
+        best = {number(*row, "epoch"), number(*row, "step"), v, true};
+  return best;
+}
+
+std::string best_text(const Task& task, const Best& best) {
+  if (!std::isfinite(best.epoch) && !std::isfinite(best.step)) return kNone;
+  std::string text = "epoch " + value_text(best.epoch) + " (step " + value_text(best.step) + ")";
+  if (std::isfinite(best.value)) text += ": " + task.metric + " " + format_number(best.value);
+  return text + (best.from_log ? " (ranked from metrics.jsonl)" : "");
+}
+
+// "accuracy 0.91, loss 0.25, balanced_accuracy 0.9, ...": the chosen metric first.
+std::string metrics_text(const json& row, const Task& task, std::vector<std::string> columns) {
+  columns.insert(columns.begin(), "loss");
+  if (const auto chosen = std::ranges::find(columns, task.metric); chosen != columns.end())
+    std::rotate(columns.begin(), chosen, chosen + 1);
+  std::string text;
+  for (const auto& key : columns)
+    if (const double v = number(row, key.c_str()); std::isfinite(v))
+      text += (text.empty() ? "" : ", ") + key + " " + format_number(v);
+  return text.empty() ? kNone : text;
+}
+
+std::string number_cell(double v) {
+  return "<td class=\"number\">" + value_text(v) + "</td>";
+}
+
+std::string epoch_table(const std::vector<const json*>& valid, const std::vector<const json*>& test,
+                        const std::vector<std::string>& columns, const Best& best) {
+  if (valid.empty() && test.empty())
+    return "<p class=\"note\">No valid or test rows in metrics.jsonl yet.</p>\n";
+  std::string html = "<table>\n<tr><th>split</th><th>epoch</th><th>step</th><th>loss</th>";
+  for (const auto& key : columns)
+    html += "<th>" + escape_markup(key) + "</th>";
+  html += "</tr>\n";
+  const auto add = [&](const json& row, const char* split, bool is_best) {
+    html += std::string(is_best ? "<tr class=\"best\">" : "<tr>") + "<th>" + split +
+            (is_best ? " (best)" : "") + "</th>" + number_cell(number(row, "epoch")) +
+            number_cell(number(row, "step")) + number_cell(number(row, "loss"));
+    for (const auto& key : columns)
+      html += number_cell(number(row, key.c_str()));
+    html += "</tr>\n";
+  };
+  for (const json* row : valid)
+    add(*row, "valid",
+        std::isfinite(best.step) ? number(*row, "step") == best.step
+                                 : number(*row, "epoch") == best.epoch);
+  for (const json* row : test)
+    add(*row, "test", false);
+  return html + "</table>\n";
+}
+
+// Per-target metrics of a multi-target regression, from the row's "targets" object.
+std::string target_table(const json& row, std::vector<std::string> targets) {
+  const auto found = row.find("targets");
+  if (found == row.end() || !found->is_object() || found->empty())
+    return "<p class=\"note\">The row holds no per-target metrics.</p>\n";
+  if (targets.empty())
+    for (const auto& [name, metrics] : found->items())
+      targets.push_back(name);
+  std::string html = "<table>\n<tr><th>target</th>";
+  for (const char* key : kRegressionMetrics)
+    html += std::string("<th>") + key + "</th>";
+  html += "</tr>\n";
+  for (const auto& target : targets) {
+    const auto metrics = found->find(target);
+    const json empty = json::object();
+    const json& values = metrics != found->end() && metrics->is_object() ? *metrics : empty;
+    html += "<tr><th>" + escape_markup(target) + "</th>";
+    for (const char* key : kRegressionMetrics)
+      html += number_cell(number(values, key));
+    html += "</tr>\n";
+  }
+  return html + "</table>\n";
+}
+
+std::string curves(const std::vector<const json*>& train, const std::vector<const json*>& valid,
+                   const json* test_row, const std::string& metric) {
+  const PlotSpec loss{.title = "Loss",
+                      .x_label = "step",
+                      .y_label = "loss",
+                      .series = {column(train, "loss", "train", false, "#1f77b4"),
+                                 column(valid, "loss", "valid", true, "#d62728")}};
+  PlotSpec chosen{.title = "Validation " + metric,
+                  .x_label = "step",
+                  .y_label = metric,
+                  .series = {column(valid, metric.c_str(), "valid", true, "#d62728")}};
+  if (const double v = test_row ? number(*test_row, metric.c_str()) : kNaN; std::isfinite(v))
+    chosen.references.push_back({v, "test " + metric + " = " + format_number(v)});
+  // Rates start their axis at 0, so that warm-up and decay are seen at their true size.
+  const PlotSpec lr{.title = "Learning rate",
+                    .x_label = "step",
+                    .y_label = "learning rate",
+                    .series = {column(train, "lr", "lr", false, "#2ca02c")},
+                    .include_zero = true};
+  return "<h2>Curves</h2>\n" + svg_line_plot(loss) + svg_line_plot(chosen) + svg_line_plot(lr);
+}
+
+// Rows are true classes, columns predicted. A cell is shaded by its share of its row, so each
+// class's recall reads down the diagonal whatever the class sizes; counts stay as written.
+std::string confusion_table(const json& matrix, std::vector<std::string> classes,
+                            std::vector<std::string>& notes) {
+  const std::size_t n = matrix.is_array() ? matrix.size() : 0;
+  bool square = n > 0;
+  for (std::size_t i = 0; square && i < n; ++i) {
+    square = matrix[i].is_array() && matrix[i].size() == n;
+    for (std::size_t j = 0; square && j < n; ++j)
+      square = matrix[i][j].is_number() && matrix[i][j].get<double>() >= 0;
+  }
+  if (!square) {
+    notes.push_back(
+        "The \"confusion\" of metrics.jsonl is not a square table of counts; it is "
+        "not shown.");
+    return "<p class=\"note\">Not available.</p>\n";
+  }
+  if (classes.size() != n) {
+    if (!classes.empty())
+      notes.push_back("The confusion matrix has " + std::to_string(n) +
+                      " classes but run.json "
+                      "names " +
+                      std::to_string(classes.size()) + "; they are shown by index.");
+    classes.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      classes.push_back(std::to_string(i));
+  }
+  std::string html = "<table class=\"confusion\">\n<tr><th>true \\ predicted</th>";
+  for (const auto& name : classes)
+    html += "<th>" + escape_markup(name) + "</th>";
+  html += "</tr>\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    double total = 0;
+    for (const auto& count : matrix[i])
+      total += count.get<double>();
+    html += "<tr><th>" + escape_markup(classes[i]) + "</th>";
+    for (std::size_t j = 0; j < n; ++j) {
+      const double share = total > 0 ? matrix[i][j].get<double>() / total : 0;
+      char style[96];
+      std::snprintf(style, sizeof style, "background: rgba(31, 119, 180, %.3f);%s", share,
+                    share > 0.55 ? " color: white;" : "");
+      html += std::string("<td style=\"") + style + "\" title=\"" + format_number(100 * share, 3) +
+              "% of true " + escape_markup(classes[i]) + "\">" +
+              escape_markup(text_of(matrix[i][j])) + "</td>";
+    }
+    html += "</tr>\n";
+  }
+  return html + "</table>\n";
+}
+
+}  // namespace
+
+FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& rows,
+                             const std::filesystem::path& run_dir,
+                             std::vector<std::string>& notes) {
+  Task task = read_task(task_json, notes);
+  const auto train = split_rows(rows, "train"), valid = split_rows(rows, "valid"),
+             test = split_rows(rows, "test");
+  const json* test_row = test.empty() ? nullptr : test.back();
+  // A run still training has neither a test row nor predictions yet, which is no fault to note.
+  std::error_code unreadable;
+  const bool untested =
+      !test_row && !std::filesystem::exists(run_dir / "test_predictions.tsv", unreadable);
+  const std::string not_yet =
+      "<p class=\"note\">No test predictions yet: the test set is evaluated when training "
+      "ends.</p>\n";
+  std::optional<Predictions> predictions;
+  if (task.kind != Kind::kOther && !untested)
+    predictions = read_predictions(run_dir / "test_predictions.tsv",
+                                   task.kind == Kind::kClassification
+                                       ? "the report has no ROC curves."
+                                       : "the report has no predicted-vs-true plots.",
+                                   notes);
+  if (task.names.empty() && predictions)
+    task.names = names_from_header(*predictions, task.kind == Kind::kClassification);
+  std::vector<const json*> evaluated = valid;
+  evaluated.insert(evaluated.end(), test.begin(), test.end());
+  const auto columns = metric_columns(task, evaluated);
+  const Best best = find_best(task, valid);
+
+  FinetuneParts parts;
+  parts.summary_head.emplace_back("Task", task.kind_name.empty() ? kNone : task.kind_name);
+  if (task.kind == Kind::kClassification)
+    parts.summary_head.emplace_back("Classes", joined(task.names));
+  if (task.kind == Kind::kRegression)
+    parts.summary_head.emplace_back("Targets", joined(task.names));
+  if (const auto examples = task_json.find("examples");
+      examples != task_json.end() && examples->is_object()) {
+    std::string counts;
+    for (const char* split : {"train", "valid", "test"})
+      if (const auto count = examples->find(split); count != examples->end())
+        counts += (counts.empty() ? "" : " / ") + std::string(split) + " " + text_of(*count);
+    if (!counts.empty()) parts.summary_head.emplace_back("Examples", counts);
+  }
+  double last_epoch = kNaN, last_step = kNaN;
+  for (const auto& row : rows) {
+    last_epoch = std::fmax(last_epoch, number(row, "epoch"));  // fmax ignores NaN
+    last_step = std::fmax(last_step, number(row, "step"));
+  }
+  parts.summary_tail = {
+      {"Last epoch", value_text(last_epoch)},
+      {"Last step", value_text(last_step)},
+      {"Best epoch", best_text(task, best)},
+      {"Test metrics", test_row ? metrics_text(*test_row, task, columns)
+                                : std::string(kNone) + " (no test row in metrics.jsonl yet)"},
+  };
+
+  // The confusion matrix and per-target metrics come from the test row; until there is one, from
+  // the last epoch's valid row, and the heading says so.
+  const json* final_row = test_row ? test_row : valid.empty() ? nullptr : valid.back();
+  const std::string source =
+      test_row || !final_row ? "test" : "valid, epoch " + value_text(number(*final_row, "epoch"));
+  std::string& body = parts.body;
+  body = "<h2>Metrics by epoch</h2>\n" + epoch_table(valid, test, columns, best);
+  if (task.kind == Kind::kRegression && final_row)
+    body += "<h2>Metrics by target (" + escape_markup(source) + ")</h2>\n" +
+            target_table(*final_row, task.names);
+  body += curves(train, valid, test_row, task.metric);
+  if (task.kind == Kind::kClassification) {
+    body += "<h2>Confusion matrix (" + escape_markup(source) + ")</h2>\n";
+    const json* matrix = nullptr;
+    if (final_row)
+      if (const auto found = final_row->find("confusion"); found != final_row->end())
+        matrix = &*found;
+    body += matrix ? confusion_table(*matrix, task.names, notes)
+                   : "<p class=\"note\">Not recorded in metrics.jsonl yet.</p>\n";
+    if (predictions) body += roc_section(*predictions, task.names, notes);
+    if (untested) body += "<h2>ROC curves (test)</h2>\n" + not_yet;
+  }
+  if (task.kind == Kind::kRegression && predictions)
+    body += scatter_section(*predictions, task.names, test_row, notes);
+  if (task.kind == Kind::kRegression && untested)
+    body += "<h2>Predicted vs true (test)</h2>\n" + not_yet;
+  return parts;
+}
+
+}  // namespace genolm::report
