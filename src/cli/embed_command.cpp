@@ -46,7 +46,8 @@ std::filesystem::path ids_file(const std::filesystem::path& out) {
 }
 
 // Pooled vectors [examples x dim] of one block, in the block's order.
-torch::Tensor embed_block(models::Encoder& encoder, const std::vector<std::vector<std::int32_t>>& tokens,
+torch::Tensor embed_block(models::Encoder& encoder,
+                          const std::vector<std::vector<std::int32_t>>& tokens,
                           const EmbedFlags& flags, std::int64_t chunk) {
   std::vector<std::size_t> lengths;
   for (const auto& sequence : tokens)
@@ -59,8 +60,7 @@ torch::Tensor embed_block(models::Encoder& encoder, const std::vector<std::vecto
       sequences.push_back(&tokens[i]);
     auto padded = data::pad_batch(sequences);
     const auto ids = torch::from_blob(padded.ids.data(), {padded.rows, padded.steps}, torch::kLong);
-    const auto batch_lengths =
-        torch::from_blob(padded.lengths.data(), {padded.rows}, torch::kLong);
+    const auto batch_lengths = torch::from_blob(padded.lengths.data(), {padded.rows}, torch::kLong);
     const auto states = models::encode_in_chunks(encoder, ids, chunk, 0);
     const auto pooled = models::masked_pool(states, batch_lengths, pooling_of(flags.pool));
     if (!result.defined())
@@ -134,8 +134,10 @@ void register_embed(CLI::App& app, Action& action, const GlobalOptions& globals)
   auto* command = app.add_subcommand(
       "embed", "extract sequence embeddings from a pretrained or fine-tuned encoder (.npy)");
   flags->input.add_to(*command);
-  command->add_option("--out", flags->out, "float32 .npy of shape [records, dim]; ids go to "
-                                           "<out>.ids.tsv")
+  command
+      ->add_option("--out", flags->out,
+                   "float32 .npy of shape [records, dim]; ids go to "
+                   "<out>.ids.tsv")
       ->capture_default_str();
   command->add_option("--pool", flags->pool, "pooling over the real tokens")
       ->check(CLI::IsMember({"mean", "max", "last", "concat"}))

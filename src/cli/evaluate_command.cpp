@@ -67,7 +67,8 @@ int run_evaluate(const EvaluateFlags& flags, const GlobalOptions& globals) {
 
 void register_evaluate(CLI::App& app, Action& action, const GlobalOptions& globals) {
   auto flags = std::make_shared<EvaluateFlags>();
-  auto* command = app.add_subcommand("evaluate", "metrics of a fine-tuned model on a labelled file");
+  auto* command =
+      app.add_subcommand("evaluate", "metrics of a fine-tuned model on a labelled file");
   flags->input.add_to(*command);
   command->add_option("--out", flags->out, "the metrics as JSON")->capture_default_str();
   command->add_option("--predictions", flags->predictions, "also write the predictions (TSV)");

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/run_folder.h"
@@ -153,12 +154,13 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
   }
   const bool rc = recipe.boolean("task.rc_augment") || recipe.boolean("task.rc_average");
   const data::EncodeOptions encode{.with_labels = true, .reverse_complement = rc};
-  const auto all_train = data::encode_examples(train_records, *tokenizer, scheme, train_file, encode);
+  const auto all_train =
+      data::encode_examples(train_records, *tokenizer, scheme, train_file, encode);
 
-  const double valid_fraction = recipe.string("task.valid").empty()
-                                    ? recipe.number("task.valid_fraction") : 0.0;
-  const double test_fraction = recipe.string("task.test").empty()
-                                   ? recipe.number("task.test_fraction") : 0.0;
+  const double valid_fraction =
+      recipe.string("task.valid").empty() ? recipe.number("task.valid_fraction") : 0.0;
+  const double test_fraction =
+      recipe.string("task.test").empty() ? recipe.number("task.test_fraction") : 0.0;
   const std::vector<std::int64_t> strata =
       classify ? all_train.classes : std::vector<std::int64_t>(all_train.size(), 0);
   const auto split = data::stratified_split(strata, valid_fraction, test_fraction,
@@ -172,9 +174,11 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
                                    encode);
     }
     if (indices.empty() && recipe.number(fraction_key) > 0) {
-      throw Error(std::string(fraction_key) + " " + std::to_string(recipe.number(fraction_key)) +
-                  " of " + std::to_string(all_train.size()) + " examples in " +
-                  train_file.string() + " leaves the split empty: raise it or name " + key);
+      std::ostringstream why;
+      why << fraction_key << " " << recipe.number(fraction_key) << " of " << all_train.size()
+          << " examples in " << train_file.string() << " leaves the split empty: raise it or name "
+          << key;
+      throw Error(why.str());
     }
     return subset(all_train, indices);
   };
@@ -215,8 +219,8 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
         {"hidden_layers", recipe.integer("head.hidden_layers")},
         {"dropout", recipe.number("head.dropout")},
         {"output_range", range.empty() ? nlohmann::json(nullptr) : nlohmann::json(range)}}},
-      {"chunk", transformer ? encoder.at("context").get<std::int64_t>()
-                            : recipe.integer("train.bptt")},
+      {"chunk",
+       transformer ? encoder.at("context").get<std::int64_t>() : recipe.integer("train.bptt")},
       {"max_len", recipe.integer("task.max_len")},
       {"rc_average", recipe.boolean("task.rc_average")},
       {"precision", recipe.string("train.precision")},

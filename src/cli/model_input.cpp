@@ -12,8 +12,9 @@ void ModelInputOptions::add_to(CLI::App& command) {
   command.add_option("--sequence-columns", sequence_columns,
                      "table columns holding the sequence (two for paired chains); default: the "
                      "model's");
-  command.add_option("--id-column", id_column, "table column holding record ids; default: the "
-                                               "model's");
+  command.add_option("--id-column", id_column,
+                     "table column holding record ids; default: the "
+                     "model's");
   command.add_option("--batch-size", batch_size, "sequences per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -28,9 +29,8 @@ io::LabelledSpec ModelInputOptions::columns(const train::ModelFolder& folder,
   return spec;
 }
 
-data::TaskExamples read_examples(const ModelInputOptions& options,
-                                 const train::ModelFolder& folder, bool with_labels,
-                                 bool both_strands) {
+data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,
+                                 bool with_labels, bool both_strands) {
   const auto records = io::read_labelled(options.input, options.columns(folder, with_labels));
   return data::encode_examples(records, *folder.tokenizer, folder.scheme, options.input,
                                {.with_labels = with_labels, .reverse_complement = both_strands});

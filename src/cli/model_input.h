@@ -25,8 +25,7 @@ struct ModelInputOptions {
 };
 
 // Reads and tokenizes the whole input (with labels checked against the model when asked).
-data::TaskExamples read_examples(const ModelInputOptions& options,
-                                 const train::ModelFolder& folder, bool with_labels,
-                                 bool both_strands);
+data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,
+                                 bool with_labels, bool both_strands);
 
 }  // namespace genolm::cli

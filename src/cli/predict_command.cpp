@@ -24,7 +24,8 @@ int run_predict(const PredictFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
   auto folder = train::load_model_folder(flags.input.model);
   if (!folder.fine_tuned()) {
-    throw Error(flags.input.model + " is a pretraining run: predict needs a fine-tuned run (use "
+    throw Error(flags.input.model +
+                " is a pretraining run: predict needs a fine-tuned run (use "
                 "'genolm embed' for a language model's embeddings)");
   }
   const bool rc_average = (folder.rc_average || flags.rc_average) && !flags.no_rc_average;
@@ -46,8 +47,7 @@ void register_predict(CLI::App& app, Action& action, const GlobalOptions& global
   auto* command = app.add_subcommand(
       "predict", "predict with a fine-tuned model: labels and class probabilities, or values");
   flags->input.add_to(*command);
-  command->add_option("--out", flags->out, "the predictions, tab-separated")
-      ->capture_default_str();
+  command->add_option("--out", flags->out, "the predictions, tab-separated")->capture_default_str();
   command->add_flag("--rc-average", flags->rc_average,
                     "average over both DNA strands (default: as the model was fine-tuned)");
   command->add_flag("--no-rc-average", flags->no_rc_average, "read the given strand only");

@@ -36,8 +36,7 @@ constexpr const char* kThisVersion =
 std::optional<std::string> reserved_message(const std::string& command) {
   for (const auto& reserved : kReserved) {
     if (command == reserved.name && !reserved.available && !reserved.reads_recipe) {
-      return "'genolm " + command + "' is not available in genolm " + GENOLM_VERSION +
-             kThisVersion;
+      return "'genolm " + command + "' is not available in genolm " + GENOLM_VERSION + kThisVersion;
     }
   }
   return std::nullopt;

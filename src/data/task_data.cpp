@@ -47,12 +47,13 @@ std::vector<std::string> distinct_classes(const std::vector<io::LabelledExample>
     return parse_number(c, value);
   });
   if (numeric) {
-    std::stable_sort(classes.begin(), classes.end(), [](const std::string& a, const std::string& b) {
-      double x = 0, y = 0;
-      parse_number(a, x);
-      parse_number(b, y);
-      return x < y;
-    });
+    std::stable_sort(classes.begin(), classes.end(),
+                     [](const std::string& a, const std::string& b) {
+                       double x = 0, y = 0;
+                       parse_number(a, x);
+                       parse_number(b, y);
+                       return x < y;
+                     });
   }
   return classes;
 }
@@ -143,8 +144,7 @@ SplitIndices stratified_split(const std::vector<std::int64_t>& strata, double va
     const std::size_t test = share(test_fraction);
     const std::size_t valid = std::min(share(valid_fraction), members.size() - test);
     split.test.insert(split.test.end(), members.begin(), members.begin() + test);
-    split.valid.insert(split.valid.end(), members.begin() + test,
-                       members.begin() + test + valid);
+    split.valid.insert(split.valid.end(), members.begin() + test, members.begin() + test + valid);
     split.train.insert(split.train.end(), members.begin() + test + valid, members.end());
   }
   // File order within each split, so that outputs read like the input.
@@ -201,8 +201,7 @@ PaddedBatch pad_batch(const std::vector<const std::vector<std::int32_t>*>& seque
   batch.rows = static_cast<std::int64_t>(sequences.size());
   for (const auto* sequence : sequences)
     batch.steps = std::max<std::int64_t>(batch.steps, static_cast<std::int64_t>(sequence->size()));
-  batch.ids.assign(static_cast<std::size_t>(batch.rows * batch.steps),
-                   tokenizers::SpecialIds::pad);
+  batch.ids.assign(static_cast<std::size_t>(batch.rows * batch.steps), tokenizers::SpecialIds::pad);
   for (std::size_t r = 0; r < sequences.size(); ++r) {
     std::copy(sequences[r]->begin(), sequences[r]->end(),
               batch.ids.begin() + static_cast<std::ptrdiff_t>(r * batch.steps));

@@ -66,8 +66,7 @@ SplitIndices stratified_split(const std::vector<std::int64_t>& strata, double va
 // length, longest batch first, the rest shuffled), so padding stays small and batches still vary.
 // Evaluation: longest first, in order.
 std::vector<std::vector<std::size_t>> sortish_batches(const std::vector<std::size_t>& lengths,
-                                                      std::size_t batch_size,
-                                                      std::mt19937_64& rng);
+                                                      std::size_t batch_size, std::mt19937_64& rng);
 std::vector<std::vector<std::size_t>> sorted_batches(const std::vector<std::size_t>& lengths,
                                                      std::size_t batch_size);
 

@@ -12,7 +12,7 @@ namespace genolm::models {
 torch::Tensor masked_pool(const torch::Tensor& states, const torch::Tensor& lengths, Pooling how) {
   const std::int64_t steps = states.size(1);
   const auto positions = torch::arange(steps, lengths.options()).unsqueeze(0);  // [1, T]
-  const auto real = (positions < lengths.unsqueeze(1)).unsqueeze(2);           // [B, T, 1]
+  const auto real = (positions < lengths.unsqueeze(1)).unsqueeze(2);            // [B, T, 1]
   const auto last = [&] {
     const auto index = (lengths - 1).view({-1, 1, 1}).expand({-1, 1, states.size(2)});
     return states.gather(1, index).squeeze(1);

@@ -16,13 +16,13 @@
 namespace genolm::train {
 
 struct TrainingState {
-  std::int64_t step = 0;               // optimizer steps done
-  std::int64_t epoch = 0;              // passes over the train split started
-  std::uint64_t position = 0;          // where the LM stream continues
-  std::uint64_t tokens = 0;            // tokens trained on
-  double wall_seconds = 0;             // training time so far, over every session
-  std::string loader_rng;              // std::mt19937_64 state, as text
-  std::vector<torch::Tensor> carried;  // the encoder's carried state (LSTM h and c)
+  std::int64_t step = 0;                            // optimizer steps done
+  std::int64_t epoch = 0;                           // passes over the train split started
+  std::uint64_t position = 0;                       // where the LM stream continues
+  std::uint64_t tokens = 0;                         // tokens trained on
+  double wall_seconds = 0;                          // training time so far, over every session
+  std::string loader_rng;                           // std::mt19937_64 state, as text
+  std::vector<torch::Tensor> carried;               // the encoder's carried state (LSTM h and c)
   nlohmann::json extra = nlohmann::json::object();  // a trainer's own counters (best metric...)
 };
 

@@ -16,6 +16,7 @@
 #include "train/progress.h"
 #include "train/schedule.h"
 #include "train/stop_signals.h"
+#include "train/unfreezing.h"
 #include "util/files.h"
 #include "util/log.h"
 
@@ -67,9 +68,10 @@ struct Settings {
       stage_epochs.push_back(static_cast<std::int64_t>(epochs));
     }
     if (stage_epochs.empty() || stage_epochs.size() != stage_lrs.size()) {
-      throw Error("finetune.stage_epochs and finetune.stage_lrs must name the same number of "
-                  "stages (got " + std::to_string(stage_epochs.size()) + " and " +
-                  std::to_string(stage_lrs.size()) + ")");
+      throw Error(
+          "finetune.stage_epochs and finetune.stage_lrs must name the same number of "
+          "stages (got " +
+          std::to_string(stage_epochs.size()) + " and " + std::to_string(stage_lrs.size()) + ")");
     }
     if (metric == "auto")
       metric = scheme.kind == data::TaskKind::classification ? "accuracy" : "r2";
@@ -224,7 +226,8 @@ RunOutcome finetune(const FinetuneRun& run) {
       counts[static_cast<std::size_t>(c)] += 1;
     std::vector<float> weights;
     for (const double count : counts)
-      weights.push_back(count > 0 ? static_cast<float>(train.size() / (counts.size() * count)) : 0.f);
+      weights.push_back(count > 0 ? static_cast<float>(train.size() / (counts.size() * count))
+                                  : 0.f);
     class_weights = torch::tensor(weights);
   }
 
@@ -239,8 +242,8 @@ RunOutcome finetune(const FinetuneRun& run) {
   Checkpoints checkpoints(run.dir / "checkpoints",
                           static_cast<int>(recipe.integer("train.keep_checkpoints")));
   TrainingState state;
-  state.extra = {{"best", nullptr}, {"without_improvement", 0}, {"stopped_early", false},
-                 {"tested", false}};
+  state.extra = {
+      {"best", nullptr}, {"without_improvement", 0}, {"stopped_early", false}, {"tested", false}};
   if (run.resume) {
     if (const auto latest = checkpoints.latest()) {
       state = checkpoints.load(*latest, *model, optimizer);
@@ -260,9 +263,8 @@ RunOutcome finetune(const FinetuneRun& run) {
     task_summary["classes"] = run.scheme.classes;
   else
     task_summary["targets"] = run.scheme.targets;
-  task_summary["examples"] = {{"train", train.size()},
-                              {"valid", run.valid->size()},
-                              {"test", run.test->size()}};
+  task_summary["examples"] = {
+      {"train", train.size()}, {"valid", run.valid->size()}, {"test", run.test->size()}};
   nlohmann::json run_json = {
       {"name", run.dir.filename().string()},
       {"status", "running"},
@@ -280,11 +282,12 @@ RunOutcome finetune(const FinetuneRun& run) {
       {"genolm_version", GENOLM_VERSION}};
   write_json(run.dir / "run.json", run_json);
   write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", run.task}});
-  logger->info("{} encoder{} with {} parameters; {} layer groups; {} stages, {} epochs of {} "
-               "steps, batch {}; {} train / {} valid / {} test examples",
-               run.encoder.at("arch").get<std::string>(), pretrained ? " (pretrained)" : "",
-               parameter_count, group_count, settings.stage_epochs.size(), total_epochs, per_epoch,
-               settings.batch, train.size(), run.valid->size(), run.test->size());
+  logger->info(
+      "{} encoder{} with {} parameters; {} layer groups; {} stages, {} epochs of {} "
+      "steps, batch {}; {} train / {} valid / {} test examples",
+      run.encoder.at("arch").get<std::string>(), pretrained ? " (pretrained)" : "", parameter_count,
+      group_count, settings.stage_epochs.size(), total_epochs, per_epoch, settings.batch,
+      train.size(), run.valid->size(), run.test->size());
 
   const auto report = [&](const char* status) {
     run_json["status"] = status;
@@ -296,11 +299,11 @@ RunOutcome finetune(const FinetuneRun& run) {
   };
   const auto save = [&] { checkpoints.save(*model, optimizer, state); };
 
-  // Which groups train in a stage: the top stage+1 (the head is the top group); the last stage,
-  // or any stage without gradual unfreezing, trains them all.
+  // Frozen groups neither compute gradients nor take optimizer steps (no grad, no update, no
+  // weight decay).
   const auto apply_stage = [&](std::size_t stage) {
-    const bool all = !settings.gradual || stage + 1 >= settings.stage_epochs.size();
-    const std::size_t trainable = all ? group_count : std::min(group_count, stage + 1);
+    const std::size_t trainable =
+        trainable_groups(stage, settings.stage_epochs.size(), group_count, settings.gradual);
     for (std::size_t g = 0; g < group_count; ++g) {
       const bool on = g + trainable >= group_count;
       for (const auto& p : groups[g]) {
@@ -320,9 +323,8 @@ RunOutcome finetune(const FinetuneRun& run) {
   const auto session_start = std::chrono::steady_clock::now();
   const double wall_before = state.wall_seconds;
   const auto wall_now = [&] {
-    return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                       session_start)
-                             .count();
+    return wall_before +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
   };
   bool stopped = state.extra.at("stopped_early").get<bool>();
 
@@ -366,10 +368,11 @@ RunOutcome finetune(const FinetuneRun& run) {
       const auto lengths = torch::from_blob(padded.lengths.data(), {padded.rows}, torch::kLong);
 
       const ScheduleValue value = schedule_at(schedule, state.step - stage_first_step);
+      const auto rates = group_learning_rates(value.lr, group_count, trainable, settings.lr_div);
       for (std::size_t g = 0; g < group_count; ++g) {
         auto& options =
             static_cast<torch::optim::AdamWOptions&>(optimizer.param_groups()[g].options());
-        options.lr(value.lr / std::pow(settings.lr_div, static_cast<double>(group_count - 1 - g)));
+        options.lr(rates[g]);
         options.betas({value.beta1, 0.99});
       }
 
@@ -397,14 +400,14 @@ RunOutcome finetune(const FinetuneRun& run) {
             targets.push_back(static_cast<float>(y));
           }
         }
-        const auto y =
-            torch::tensor(targets).view({static_cast<std::int64_t>(indices.size()),
-                                         static_cast<std::int64_t>(width)});
-        loss = settings.loss == "huber" ? torch::huber_loss(outputs, y) : torch::mse_loss(outputs, y);
+        const auto y = torch::tensor(targets).view(
+            {static_cast<std::int64_t>(indices.size()), static_cast<std::int64_t>(width)});
+        loss =
+            settings.loss == "huber" ? torch::huber_loss(outputs, y) : torch::mse_loss(outputs, y);
       }
       loss.backward();
-      const double max_norm = settings.grad_clip > 0 ? settings.grad_clip
-                                                     : std::numeric_limits<double>::infinity();
+      const double max_norm =
+          settings.grad_clip > 0 ? settings.grad_clip : std::numeric_limits<double>::infinity();
       const double grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), max_norm);
       optimizer.step();
       optimizer.zero_grad();
@@ -429,6 +432,7 @@ RunOutcome finetune(const FinetuneRun& run) {
                         {"split", "train"},
                         {"loss", window_loss / window_steps},
                         {"lr", value.lr},
+                        {"group_lrs", rates},
                         {"grad_norm", grad_norm},
                         {"wall_s", wall_now()},
                         {"epoch", epoch + static_cast<double>(b + 1) / plan.batches.size()},
@@ -454,16 +458,19 @@ RunOutcome finetune(const FinetuneRun& run) {
     // End of the epoch: validate, keep the best weights, maybe stop early, checkpoint.
     progress.clear();
     const auto valid_predictions = predict(*model, *run.valid, run.scheme, run.scaling, inference);
-    nlohmann::json row = {{"step", state.step}, {"split", "valid"}, {"epoch", epoch + 1},
-                          {"stage", stage + 1}, {"wall_s", wall_now()}};
+    nlohmann::json row = {{"step", state.step},
+                          {"split", "valid"},
+                          {"epoch", epoch + 1},
+                          {"stage", stage + 1},
+                          {"wall_s", wall_now()}};
     row.update(task_metrics(run.scheme, valid_predictions, *run.valid, run.scaling));
     metrics.append(row);
     const double value = metric_value(row, settings.metric);
     const auto& best = state.extra.at("best");
     const bool improved =
-        std::isfinite(value) &&
-        (best.is_null() || (higher_is_better(settings.metric) ? value > best.at("value").get<double>()
-                                                              : value < best.at("value").get<double>()));
+        std::isfinite(value) && (best.is_null() || (higher_is_better(settings.metric)
+                                                        ? value > best.at("value").get<double>()
+                                                        : value < best.at("value").get<double>()));
     logger->info("epoch {} valid: {}{}", epoch + 1, headline(row, run.scheme),
                  improved ? " (best so far: saved)" : "");
     if (improved) {

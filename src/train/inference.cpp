@@ -92,8 +92,8 @@ nlohmann::json task_metrics(const data::LabelScheme& scheme, const Predictions& 
     auto metrics = classification_metrics(predictions.values, examples.classes, predictions.width);
     double nll = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const double p = predictions.values[i * predictions.width +
-                                          static_cast<std::size_t>(examples.classes[i])];
+      const double p =
+          predictions.values[i * predictions.width + static_cast<std::size_t>(examples.classes[i])];
       nll -= std::log(std::max(p, 1e-12));
     }
     metrics.loss = nll / static_cast<double>(n);
@@ -159,7 +159,8 @@ void write_predictions(const std::filesystem::path& file, const data::LabelSchem
     out << examples.ids[i];
     if (classify) {
       if (truth) out << "\t" << scheme.classes[static_cast<std::size_t>(examples.classes[i])];
-      out << "\t" << scheme.classes[static_cast<std::size_t>(std::max_element(row, row + width) - row)];
+      out << "\t"
+          << scheme.classes[static_cast<std::size_t>(std::max_element(row, row + width) - row)];
       for (std::size_t c = 0; c < width; ++c)
         out << "\t" << row[c];
     } else {

@@ -89,8 +89,8 @@ ModelFolder load_model_folder(const std::filesystem::path& dir) {
       folder.columns.id_column = columns.at("id").get<std::string>();
     } else {
       load_weights(*folder.encoder, dir / "encoder.pt");
-      folder.chunk = encoder.at("arch") == "transformer" ? encoder.at("context").get<std::int64_t>()
-                                                         : 70;
+      folder.chunk =
+          encoder.at("arch") == "transformer" ? encoder.at("context").get<std::int64_t>() : 70;
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error((dir / "model.json").string() + " is malformed (" + e.what() + ")");

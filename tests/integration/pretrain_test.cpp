@@ -1,21 +1,15 @@
 // genolm pretrain end to end on a FASTA the test writes: the loss beats the stride prior, the run
 // folder is complete, and a run killed with SIGKILL or stopped with SIGTERM resumes with per-step
 // losses identical to an uninterrupted run's.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
-#include <thread>
 
+#include "support/genolm_process.h"
 #include "support/test_files.h"
 
 namespace genolm {
@@ -68,62 +62,18 @@ class Pretrain : public ::testing::Test {
   }
 
   int run(const std::filesystem::path& recipe_file, const std::string& more = "") {
-    const std::string full = command(recipe_file, more) + " >" + (dir_ / "out.txt").string() +
-                             " 2>" + (dir_ / "err.txt").string() + " </dev/null";
-    const int raw = std::system(full.c_str());
-    return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    return test::run_command(command(recipe_file, more), dir_ / "out.txt", dir_ / "err.txt");
   }
 
-  // Starts a run in the background, waits until its first checkpoint exists, then sends `signal`;
-  // returns how the process ended.
   int interrupt_after_first_checkpoint(const std::filesystem::path& recipe_file,
                                        const std::string& name, int signal,
                                        const std::string& more = "") {
-    const auto checkpoints = dir_ / "runs" / name / "checkpoints";
-    const auto existing = std::filesystem::exists(checkpoints)
-                              ? std::distance(std::filesystem::directory_iterator(checkpoints),
-                                              std::filesystem::directory_iterator())
-                              : 0;
-    // The child execs genolm itself (no shell), which execs genolm-train: one process, one pid.
-    std::vector<std::string> words;
-    std::istringstream split(command(recipe_file, more));
-    for (std::string word; split >> word;)
-      words.push_back(word);
-    std::vector<char*> argv;
-    for (auto& word : words)
-      argv.push_back(word.data());
-    argv.push_back(nullptr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const int null = open("/dev/null", O_WRONLY);
-      dup2(null, STDOUT_FILENO);
-      dup2(null, STDERR_FILENO);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (std::filesystem::exists(checkpoints)) {
-        long count = 0;
-        for (const auto& entry : std::filesystem::directory_iterator(checkpoints)) {
-          if (entry.path().extension() == ".pt") ++count;
-        }
-        if (count > existing) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    kill(pid, signal);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return test::interrupt_after_new_checkpoint(command(recipe_file, more),
+                                                dir_ / "runs" / name / "checkpoints", signal);
   }
 
   std::vector<nlohmann::json> metrics(const std::string& name) const {
-    std::vector<nlohmann::json> rows;
-    std::ifstream in(dir_ / "runs" / name / "metrics.jsonl");
-    for (std::string line; std::getline(in, line);)
-      rows.push_back(nlohmann::json::parse(line));
-    return rows;
+    return test::read_jsonl(dir_ / "runs" / name / "metrics.jsonl");
   }
 
   std::map<std::int64_t, double> train_losses(const std::string& name) const {

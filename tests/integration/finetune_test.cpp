@@ -1,0 +1,306 @@
+// genolm finetune, predict, evaluate and embed end to end on a task the test generates: DNA that
+// holds a motif or not. A tiny language model is pretrained first, so the encoder.from path, the
+// frozen stages of gradual unfreezing, resume and the inference commands are all exercised.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <torch/serialize.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "models/model_factory.h"
+#include "support/genolm_process.h"
+#include "support/test_files.h"
+#include "train/model_folder.h"
+
+namespace genolm {
+namespace {
+
+const std::string kMotif = "GATTACAGATTACA";
+
+// 50-nt sequences, half with the motif at a random place (label "yes"), half without ("no").
+std::string motif_table(std::size_t rows, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string table = "id\tsequence\tlabel\n";
+  for (std::size_t i = 0; i < rows; ++i) {
+    std::string dna = test::random_dna(50, seed * 1000 + static_cast<unsigned>(i));
+    const bool yes = i % 2 == 0;
+    if (yes) dna.replace(rng() % (dna.size() - kMotif.size()), kMotif.size(), kMotif);
+    // Appended piece by piece: GCC 12 sees a false -Wrestrict in "r" + std::to_string(...).
+    table.append("r").append(std::to_string(seed)).append("_").append(std::to_string(i));
+    table.append("\t").append(dna).append("\t").append(yes ? "yes" : "no").append("\n");
+  }
+  return table;
+}
+
+class Finetune : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    std::string fasta = ">genome\n";
+    const std::string dna = test::random_dna(60000, 5);
+    for (std::size_t i = 0; i < dna.size(); i += 70)
+      fasta += dna.substr(i, 70) + "\n";
+    test::write_text(*dir_ / "genome.fa", fasta);
+    test::write_text(*dir_ / "train.tsv", motif_table(480, 1));
+    test::write_text(*dir_ / "test.tsv", motif_table(160, 2));
+    test::write_text(*dir_ / "lm.toml",
+                     "[run]\nname = \"lm\"\ndir = \"" + (*dir_ / "runs").string() +
+                         "\"\n[data]\ntrain = [\"" + (*dir_ / "genome.fa").string() +
+                         "\"]\nvalid_fraction = 0.05\nvalid_block_bases = 2000\n"
+                         "[model]\nemb_size = 24\nhidden_size = 48\nlayers = 2\n"
+                         "[train]\nbatch_size = 16\nbptt = 30\nmax_steps = 20\n");
+    const int status = test::run_command(std::string(GENOLM_BINARY) +
+                                             " --threads 2 --log-level warn pretrain --config " +
+                                             (*dir_ / "lm.toml").string(),
+                                         *dir_ / "out.txt", *dir_ / "err.txt");
+    ASSERT_EQ(status, 0) << test::read_text(*dir_ / "err.txt");
+    // The reference fine-tune every test reads.
+    ASSERT_EQ(run("finetune --config " + recipe("motif").string()), 0) << err();
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  // A recipe fine-tuning the tiny language model; `extra` adds whole sections or keys at the end
+  // (later keys of a section must come in their own [section] header).
+  static std::filesystem::path recipe(const std::string& name, const std::string& extra = "") {
+    const auto file = *dir_ / (name + ".toml");
+    test::write_text(file, "[run]\nname = \"" + name + "\"\ndir = \"" + (*dir_ / "runs").string() +
+                               "\"\nseed = 3\n[task]\ntrain = \"" + (*dir_ / "train.tsv").string() +
+                               "\"\ntest = \"" + (*dir_ / "test.tsv").string() +
+                               "\"\nvalid_fraction = 0.15\n[encoder]\nfrom = \"" +
+                               (*dir_ / "runs/lm").string() +
+                               "\"\n[train]\nbatch_size = 32\nlog_every = 1\n"
+                               "checkpoint_every = 4\nkeep_checkpoints = 100\n"
+                               "[model]\ndrop_mult = 0.2\n[finetune]\nstage_epochs = [1, 1, 10]\n"
+                               "stage_lrs = [3e-2, 2e-2, 1e-2]\n" +
+                               extra);
+    return file;
+  }
+
+  static std::string command(const std::string& words) {
+    return std::string(GENOLM_BINARY) + " --threads 2 --log-level warn " + words;
+  }
+  static int run(const std::string& words) {
+    return test::run_command(command(words), *dir_ / "out.txt", *dir_ / "err.txt");
+  }
+  static std::string err() { return test::read_text(*dir_ / "err.txt"); }
+  static std::vector<nlohmann::json> metrics(const std::string& name) {
+    return test::read_jsonl(*dir_ / "runs" / name / "metrics.jsonl");
+  }
+  static nlohmann::json test_row(const std::string& name) {
+    for (const auto& row : metrics(name))
+      if (row["split"] == "test") return row;
+    return nullptr;
+  }
+  // The first column of a TSV, header skipped.
+  static std::vector<std::string> first_column(const std::filesystem::path& file) {
+    std::vector<std::string> ids;
+    std::istringstream in(test::read_text(file));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line))
+      ids.push_back(line.substr(0, line.find('\t')));
+    return ids;
+  }
+
+  static test::TempDir* dir_;
+};
+test::TempDir* Finetune::dir_ = nullptr;
+
+TEST_F(Finetune, LearnsTheTaskWithFrozenStagesAndDiscriminativeRates) {
+  const auto folder = *dir_ / "runs/motif";
+  for (const char* entry :
+       {"config.toml", "tokenizer/tokenizer.json", "metrics.jsonl", "train.log", "report.html",
+        "classifier.pt", "model.json", "run.json", "test_predictions.tsv"}) {
+    EXPECT_TRUE(std::filesystem::exists(folder / entry)) << entry;
+  }
+  const auto test = test_row("motif");
+  ASSERT_TRUE(test.is_object());
+  EXPECT_GT(test["accuracy"].get<double>(), 0.85) << test.dump();
+  EXPECT_GT(test["auroc"].get<double>(), 0.9);
+  EXPECT_EQ(test["confusion"].size(), 2u);
+
+  // Groups: embedding, two LSTM layers, head. Stage 1 trains the head alone, stage 2 the top two,
+  // stage 3 everything, each group at the rate of the one above / 2.6.
+  std::map<std::int64_t, std::size_t> trainable_by_stage;
+  for (const auto& row : metrics("motif")) {
+    if (row["split"] != "train") continue;
+    const auto rates = row["group_lrs"].get<std::vector<double>>();
+    ASSERT_EQ(rates.size(), 4u);
+    std::size_t trainable = 0;
+    for (std::size_t g = 0; g < rates.size(); ++g) {
+      if (rates[g] == 0) continue;
+      ++trainable;
+      if (g + 1 < rates.size()) {
+        EXPECT_NEAR(rates[g] * 2.6, rates[g + 1], 1e-12 * rates[g + 1]);
+      }
+    }
+    EXPECT_DOUBLE_EQ(rates.back(), row["lr"].get<double>());
+    trainable_by_stage[row["stage"].get<std::int64_t>()] = trainable;
+  }
+  EXPECT_EQ(trainable_by_stage, (std::map<std::int64_t, std::size_t>{{1, 1}, {2, 2}, {3, 4}}));
+
+  // After stage 1 (the first epoch's checkpoint) the encoder is still exactly the pretrained one.
+  std::filesystem::path first;
+  for (const auto& entry : std::filesystem::directory_iterator(folder / "checkpoints"))
+    if (first.empty() || entry.path() < first) first = entry.path();
+  const auto run_json = nlohmann::json::parse(test::read_text(folder / "run.json"));
+  auto model = train::load_model_folder(folder);
+  {
+    torch::serialize::InputArchive archive, model_archive;
+    archive.load_from(first.string());
+    archive.read("model", model_archive);
+    model.classifier->load(model_archive);
+  }
+  const auto pretrained = models::make_encoder(
+      nlohmann::json::parse(test::read_text(*dir_ / "runs/lm/model.json"))["encoder"]);
+  torch::serialize::InputArchive encoder_archive;
+  encoder_archive.load_from((*dir_ / "runs/lm/encoder.pt").string());
+  pretrained->load(encoder_archive);
+  const auto before = pretrained->parameters();
+  const auto after = model.encoder->parameters();
+  ASSERT_EQ(before.size(), after.size());
+  for (std::size_t i = 0; i < before.size(); ++i)
+    EXPECT_TRUE(torch::equal(before[i], after[i])) << "encoder parameter " << i << " moved";
+  // ...while by the end it has moved.
+  auto final_model = train::load_model_folder(folder);
+  EXPECT_FALSE(torch::equal(before[1], final_model.encoder->parameters()[1]));
+}
+
+TEST_F(Finetune, PredictEvaluateAndEmbedKeepOrderAndIds) {
+  const auto model = (*dir_ / "runs/motif").string();
+  const auto input_ids = first_column(*dir_ / "test.tsv");
+
+  const auto predictions = *dir_ / "predictions.tsv";
+  ASSERT_EQ(run("predict --model " + model + " --input " + (*dir_ / "test.tsv").string() +
+                " --out " + predictions.string()),
+            0)
+      << err();
+  EXPECT_EQ(first_column(predictions), input_ids);
+  EXPECT_NE(test::read_text(predictions).find("id\tpredicted\tprob_no\tprob_yes\n"),
+            std::string::npos);
+
+  // evaluate on the test file reproduces the fine-tune's own test metrics.
+  const auto metrics_file = *dir_ / "metrics.json";
+  ASSERT_EQ(run("evaluate --model " + model + " --input " + (*dir_ / "test.tsv").string() +
+                " --out " + metrics_file.string()),
+            0)
+      << err();
+  const auto evaluated = nlohmann::json::parse(test::read_text(metrics_file));
+  EXPECT_DOUBLE_EQ(evaluated["accuracy"].get<double>(),
+                   test_row("motif")["accuracy"].get<double>());
+  EXPECT_EQ(evaluated["examples"], 160);
+
+  // embed: FASTA in, [records x dim] float32 out, ids in input order, the same bytes every time.
+  std::string fasta;
+  std::vector<std::string> fasta_ids;
+  std::istringstream table(test::read_text(*dir_ / "test.tsv"));
+  std::string line;
+  std::getline(table, line);
+  while (std::getline(table, line)) {
+    const auto id = line.substr(0, line.find('\t'));
+    const auto rest = line.substr(line.find('\t') + 1);
+    fasta += ">" + id + " note\n" + rest.substr(0, rest.find('\t')) + "\n";
+    fasta_ids.push_back(id);
+  }
+  test::write_text(*dir_ / "test.fa", fasta);
+  const auto embed = [&](const std::string& out, const std::string& more) {
+    return run("embed --model " + model + " --input " + (*dir_ / "test.fa").string() + " --out " +
+               (*dir_ / out).string() + " " + more);
+  };
+  ASSERT_EQ(embed("a.npy", "--pool concat"), 0) << err();
+  ASSERT_EQ(embed("b.npy", "--pool concat --batch-size 7"), 0) << err();
+  ASSERT_EQ(embed("inner.npy", "--layer 1 --pool mean"), 0) << err();
+  const std::string npy = test::read_text(*dir_ / "a.npy");
+  EXPECT_EQ(npy.substr(0, 6), "\x93NUMPY");
+  EXPECT_NE(npy.find("'shape': (160, 72)"), std::string::npos);  // concat of 3 x emb 24
+  EXPECT_NE(test::read_text(*dir_ / "inner.npy").find("'shape': (160, 48)"), std::string::npos);
+  EXPECT_EQ(first_column(*dir_ / "a.ids.tsv"), fasta_ids);
+  // Other batch sizes pad differently; padding must not change a vector.
+  const std::string other = test::read_text(*dir_ / "b.npy");
+  ASSERT_EQ(other.size(), npy.size());
+  const std::size_t header = npy.find('\n') + 1;
+  double largest = 0;
+  for (std::size_t i = header; i + 4 <= npy.size(); i += 4) {
+    float x, y;
+    std::memcpy(&x, npy.data() + i, 4);
+    std::memcpy(&y, other.data() + i, 4);
+    largest = std::max(largest, static_cast<double>(std::abs(x - y)));
+  }
+  EXPECT_LT(largest, 1e-4);
+
+  // A pretraining run embeds too.
+  ASSERT_EQ(run("embed --model " + (*dir_ / "runs/lm").string() + " --input " +
+                (*dir_ / "test.fa").string() + " --out " + (*dir_ / "lm.npy").string()),
+            0)
+      << err();
+  EXPECT_NE(test::read_text(*dir_ / "lm.npy").find("'shape': (160, 24)"), std::string::npos);
+  EXPECT_EQ(run("predict --model " + (*dir_ / "runs/lm").string() + " --input " +
+                (*dir_ / "test.fa").string()),
+            1);
+  EXPECT_NE(err().find("is a pretraining run"), std::string::npos);
+}
+
+TEST_F(Finetune, KilledRunResumesExactly) {
+  const auto file = recipe("killed");
+  const auto checkpoints = *dir_ / "runs/killed/checkpoints";
+  EXPECT_EQ(test::interrupt_after_new_checkpoint(command("finetune --config " + file.string()),
+                                                 checkpoints, SIGKILL),
+            128 + SIGKILL);
+  EXPECT_EQ(test::interrupt_after_new_checkpoint(
+                command("finetune --resume --config " + file.string()), checkpoints, SIGTERM),
+            130);
+  ASSERT_EQ(run("finetune --resume --config " + file.string()), 0) << err();
+  const auto losses = [](const std::string& name) {
+    std::map<std::int64_t, double> out;
+    for (const auto& row : metrics(name))
+      if (row["split"] == "train") out[row["step"].get<std::int64_t>()] = row["loss"];
+    return out;
+  };
+  // The same recipe as the reference run under another name: the same steps, bit for bit.
+  EXPECT_EQ(losses("killed"), losses("motif"));
+  EXPECT_EQ(test_row("killed")["accuracy"], test_row("motif")["accuracy"]);
+  EXPECT_EQ(test_row("killed")["auroc"], test_row("motif")["auroc"]);
+}
+
+TEST_F(Finetune, BadInputsAreClearErrors) {
+  const auto expect_error = [&](const std::string& words, const std::string& expected) {
+    EXPECT_EQ(run(words), 1) << words;
+    EXPECT_NE(err().find(expected), std::string::npos) << err();
+  };
+  expect_error(
+      "finetune --config " + recipe("no_column").string() + " --set task.label_columns=class",
+      "no column 'class'");
+  test::write_text(*dir_ / "unknown.tsv", "id\tsequence\tlabel\nq1\tACGTACGTAC\tmaybe\n");
+  expect_error("finetune --config " + recipe("unknown_class").string() +
+                   " --set task.test=" + (*dir_ / "unknown.tsv").string(),
+               "line 2 (record 'q1'): unknown class 'maybe' (the model knows: no, yes)");
+  test::write_text(*dir_ / "values.tsv",
+                   "id\tsequence\ty\na\tACGTACGTAC\t1.5\nb\tACGTTTGTAC\thigh\n");
+  expect_error("finetune --config " + recipe("not_a_number").string() +
+                   " --set task.kind=regression --set task.label_columns=y --set task.train=" +
+                   (*dir_ / "values.tsv").string(),
+               "values.tsv line 3 (record 'b'): regression target 'y' is 'high', not a number");
+  // Two examples per class: a 10% valid share rounds to none.
+  test::write_text(*dir_ / "tiny.tsv",
+                   "id\tsequence\tlabel\na\tACGTACGT\tyes\nb\tACGTTCGT\tyes\n"
+                   "c\tACGAACGT\tno\nd\tAGGTACGT\tno\n");
+  expect_error("finetune --config " + recipe("empty_split").string() +
+                   " --set task.train=" + (*dir_ / "tiny.tsv").string(),
+               "task.valid_fraction 0.15 of 4 examples in");
+  expect_error(
+      "finetune --config " + recipe("other_tokenizer").string() + " --set tokenizer.kind=protein",
+      "was pretrained with the tokenizer kmer");
+  expect_error(
+      "finetune --config " + recipe("bad_stages").string() + " --set finetune.stage_lrs=[1e-3]",
+      "must name the same number of stages");
+}
+
+}  // namespace
+}  // namespace genolm

@@ -1,0 +1,25 @@
+#pragma once
+// Running the genolm binary from tests: to completion, or interrupted by a signal once a run has
+// written a new checkpoint (for resume tests). Exit codes: the program's, or 128 + signal.
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace genolm::test {
+
+// Runs `command_line` through the shell with stdout and stderr sent to the two files.
+int run_command(const std::string& command_line, const std::filesystem::path& out,
+                const std::filesystem::path& err);
+
+// Starts `command_line` (words split on spaces, no shell: one process, one pid), waits until
+// `checkpoints` holds one more .pt file than before (at most two minutes), sends `signal` and
+// returns how the process ended.
+int interrupt_after_new_checkpoint(const std::string& command_line,
+                                   const std::filesystem::path& checkpoints, int signal);
+
+// Every row of a metrics.jsonl.
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
+
+}  // namespace genolm::test

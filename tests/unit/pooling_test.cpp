@@ -1,0 +1,100 @@
+// The pooling head's promise: padding never changes what a sequence pools to, for either encoder,
+// and the three poolings are the last real state, the masked max and the masked mean.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "models/model_factory.h"
+#include "models/pooling_head.h"
+#include "models/sequence_classifier.h"
+#include "train/unfreezing.h"
+
+namespace genolm::models {
+namespace {
+
+TEST(Pooling, PoolsOnlyRealTokens) {
+  // Two rows of three steps, two features; row 1 has one real token. Padded states are huge, so
+  // any leak shows.
+  const auto states = torch::tensor({1.f, -1.f, 3.f, 5.f, 2.f, 0.f,  //
+                                     7.f, 2.f, 100.f, 100.f, 100.f, 100.f})
+                          .view({2, 3, 2});
+  const auto lengths = torch::tensor({3, 1}, torch::kLong);
+  const auto pooled = masked_concat_pool(states, lengths);
+  const auto expected = torch::tensor({2.f, 0.f, 3.f, 5.f, 2.f, 4.f / 3,  //
+                                       7.f, 2.f, 7.f, 2.f, 7.f, 2.f})
+                            .view({2, 6});
+  EXPECT_TRUE(torch::allclose(pooled, expected)) << pooled;
+  EXPECT_TRUE(torch::equal(masked_pool(states, lengths, Pooling::last), expected.slice(1, 0, 2)));
+}
+
+nlohmann::json small(const std::string& arch) {
+  if (arch == "awd_lstm") {
+    return {{"arch", "awd_lstm"}, {"vocab_size", 20}, {"emb_size", 8},  {"hidden_size", 12},
+            {"layers", 2},        {"embed_p", 0.1},   {"input_p", 0.1}, {"hidden_p", 0.1},
+            {"weight_p", 0.1},    {"output_p", 0.1}};
+  }
+  return {{"arch", "transformer"}, {"vocab_size", 20}, {"emb_size", 8}, {"heads", 2},
+          {"hidden_size", 16},     {"layers", 2},      {"context", 4},  {"dropout", 0.1},
+          {"positions", "rotary"}};
+}
+
+class PaddingInvariance : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PaddingInvariance, TheSameSequencePaddedDifferentlyPoolsTheSame) {
+  torch::manual_seed(1);
+  const auto description = small(GetParam());
+  auto encoder = make_encoder(description);
+  const nlohmann::json task = {
+      {"outputs", 3},
+      {"head", {{"hidden_size", 5}, {"hidden_layers", 1}, {"dropout", 0.1}}},
+      {"chunk", 4},
+      {"max_len", 100}};
+  auto classifier = make_classifier(encoder, description, task);
+  classifier->eval();
+  torch::NoGradGuard no_grad;
+  // 7 real tokens: two chunks of 4 for both encoders. Alone, then beside a longer row (3 pads),
+  // then with 9 pads.
+  const auto alone = torch::tensor({7, 8, 9, 10, 11, 12, 13}, torch::kLong).view({1, 7});
+  const auto beside = torch::tensor({7, 8, 9, 10, 11, 12, 13, 0,  0,  0,  //
+                                     9, 9, 8, 8,  7,  7,  15, 16, 17, 18},
+                                    torch::kLong)
+                          .view({2, 10});
+  const auto padded = torch::cat({alone, torch::zeros({1, 9}, torch::kLong)}, 1);
+  const auto a = classifier->pooled(alone, torch::tensor({7}, torch::kLong));
+  const auto b = classifier->pooled(beside, torch::tensor({7, 10}, torch::kLong)).slice(0, 0, 1);
+  const auto c = classifier->pooled(padded, torch::tensor({7}, torch::kLong));
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6)) << a << b;
+  EXPECT_TRUE(torch::allclose(a, c, 1e-5, 1e-6)) << a << c;
+  const auto out = classifier->forward(beside, torch::tensor({7, 10}, torch::kLong));
+  EXPECT_EQ(out.sizes(), (std::vector<std::int64_t>{2, 3}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Encoders, PaddingInvariance, ::testing::Values("awd_lstm", "transformer"));
+
+TEST(PoolingHead, OutputRangeSquashesRegression) {
+  PoolingHeadOptions options;
+  options.input_size = 4;
+  options.outputs = 2;
+  options.output_range = std::make_pair(-1.0, 3.0);
+  PoolingHead head(options);
+  head.eval();
+  const auto out = head.forward(torch::randn({6, 12}) * 100);
+  EXPECT_TRUE((out >= -1).all().item<bool>() && (out <= 3).all().item<bool>());
+  EXPECT_GT(out.max().item<double>() - out.min().item<double>(), 0.1);  // not one constant
+}
+
+TEST(Unfreezing, GroupsThawFromTheTopWithRatesDividedBy26) {
+  EXPECT_EQ(train::trainable_groups(0, 4, 5, true), 1u);
+  EXPECT_EQ(train::trainable_groups(2, 4, 5, true), 3u);
+  EXPECT_EQ(train::trainable_groups(3, 4, 5, true), 5u);  // the last stage: everything
+  EXPECT_EQ(train::trainable_groups(0, 4, 5, false), 5u);
+  const auto rates = train::group_learning_rates(1e-2, 5, 3, 2.6);
+  ASSERT_EQ(rates.size(), 5u);
+  EXPECT_EQ(rates[0], 0.0);
+  EXPECT_EQ(rates[1], 0.0);
+  EXPECT_DOUBLE_EQ(rates[4], 1e-2);
+  EXPECT_DOUBLE_EQ(rates[3], 1e-2 / 2.6);
+  EXPECT_DOUBLE_EQ(rates[2], 1e-2 / (2.6 * 2.6));
+}
+
+}  // namespace
+}  // namespace genolm::models
