@@ -6,15 +6,22 @@
 
 namespace genolm::data {
 
-LmStream::LmStream(const TokenSplit& split, std::int64_t rows, bool backward)
+LmStream::LmStream(const TokenSplit& split, std::int64_t rows, bool backward,
+                   std::int64_t first_row, std::int64_t row_count)
     : split_(split),
       rows_(rows),
+      first_row_(first_row),
+      row_count_(row_count < 0 ? rows : row_count),
       backward_(backward),
       length_(rows > 0 ? split.size() / static_cast<std::uint64_t>(rows) : 0) {
   if (rows <= 0 || length_ < 2) {
     throw Error("the corpus split has " + std::to_string(split.size()) + " tokens, too few for " +
                 std::to_string(rows) +
                 " parallel streams of at least 2 tokens (lower train.batch_size)");
+  }
+  if (first_row_ < 0 || row_count_ < 1 || first_row_ + row_count_ > rows_) {
+    throw Error("internal: rows " + std::to_string(first_row_) + "+" + std::to_string(row_count_) +
+                " of " + std::to_string(rows_) + " streams");
   }
 }
 
@@ -42,12 +49,12 @@ bool LmStream::next(std::int64_t steps, LmBatch& batch) {
   if (exhausted()) return false;
   const auto take = static_cast<std::int64_t>(
       std::min<std::uint64_t>(static_cast<std::uint64_t>(steps), length_ - 1 - position_));
-  batch.rows = rows_;
+  batch.rows = row_count_;
   batch.steps = take;
-  batch.inputs.resize(static_cast<std::size_t>(rows_ * take));
+  batch.inputs.resize(static_cast<std::size_t>(row_count_ * take));
   batch.targets.resize(batch.inputs.size());
-  for (std::int64_t row = 0; row < rows_; ++row) {
-    fill_row(static_cast<std::uint64_t>(row) * length_ + position_, row, batch);
+  for (std::int64_t row = 0; row < row_count_; ++row) {
+    fill_row(static_cast<std::uint64_t>(first_row_ + row) * length_ + position_, row, batch);
   }
   position_ += static_cast<std::uint64_t>(take);
   return true;
@@ -61,12 +68,15 @@ void LmStream::random_windows(std::int64_t steps, std::mt19937_64& rng, LmBatch&
   }
   std::uniform_int_distribution<std::uint64_t> start(0,
                                                      size - static_cast<std::uint64_t>(steps) - 1);
-  batch.rows = rows_;
+  batch.rows = row_count_;
   batch.steps = steps;
-  batch.inputs.resize(static_cast<std::size_t>(rows_ * steps));
+  batch.inputs.resize(static_cast<std::size_t>(row_count_ * steps));
   batch.targets.resize(batch.inputs.size());
-  for (std::int64_t row = 0; row < rows_; ++row)
-    fill_row(start(rng), row, batch);
+  for (std::int64_t row = 0; row < rows_; ++row) {
+    const std::uint64_t begin = start(rng);
+    if (row >= first_row_ && row < first_row_ + row_count_)
+      fill_row(begin, row - first_row_, batch);
+  }
 }
 
 std::int64_t random_bptt(std::int64_t bptt, std::mt19937_64& rng) {

@@ -21,8 +21,12 @@ struct LmBatch {
 
 class LmStream {
  public:
-  // `backward` reads the split from its end to its start (a backward language model).
-  LmStream(const TokenSplit& split, std::int64_t rows, bool backward);
+  // `backward` reads the split from its end to its start (a backward language model). In data
+  // parallel training each rank reads `row_count` of the `rows` global streams from `first_row`:
+  // the global batch is the single-process batch, split by rows, never by time (a stream cut
+  // across ranks would break the carried hidden state: fastai bug #1933). -1: every row.
+  LmStream(const TokenSplit& split, std::int64_t rows, bool backward, std::int64_t first_row = 0,
+           std::int64_t row_count = -1);
 
   std::uint64_t stream_length() const { return length_; }
   std::uint64_t position() const { return position_; }
@@ -31,7 +35,8 @@ class LmStream {
 
   // The next `steps` tokens of every stream (fewer at the end); false when the pass is over.
   bool next(std::int64_t steps, LmBatch& batch);
-  // Random windows of `steps` tokens anywhere in the split (not advancing the stream).
+  // Random windows of `steps` tokens anywhere in the split (not advancing the stream). Every
+  // global row draws its start from `rng`, so ranks sharing one seed stay in step.
   void random_windows(std::int64_t steps, std::mt19937_64& rng, LmBatch& batch) const;
 
  private:
@@ -40,7 +45,9 @@ class LmStream {
   void fill_row(std::uint64_t begin, std::int64_t row, LmBatch& batch) const;
 
   const TokenSplit& split_;
-  std::int64_t rows_;
+  std::int64_t rows_;       // global streams
+  std::int64_t first_row_;  // this reader's first stream...
+  std::int64_t row_count_;  // ...and how many it reads
   bool backward_;
   std::uint64_t length_;
   std::uint64_t position_ = 0;

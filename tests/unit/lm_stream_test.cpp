@@ -29,6 +29,32 @@ struct Split {
   }
 };
 
+// Data parallel ranks read whole streams: rank 0's rows then rank 1's are the single-process batch,
+// for sequential batches and random windows alike.
+TEST(LmStream, RanksSplitTheGlobalBatchByRows) {
+  Split data(400);
+  LmStream whole(data.split, 4, false);
+  LmStream first(data.split, 4, false, 0, 2), second(data.split, 4, false, 2, 2);
+  LmBatch all, a, b;
+  for (int step = 0; step < 3; ++step) {
+    ASSERT_TRUE(whole.next(7, all));
+    ASSERT_TRUE(first.next(7, a));
+    ASSERT_TRUE(second.next(7, b));
+    EXPECT_EQ(a.rows, 2);
+    std::vector<std::int64_t> joined = a.inputs;
+    joined.insert(joined.end(), b.inputs.begin(), b.inputs.end());
+    EXPECT_EQ(joined, all.inputs);
+  }
+  std::mt19937_64 rng_all(3), rng_a(3), rng_b(3);
+  whole.random_windows(9, rng_all, all);
+  first.random_windows(9, rng_a, a);
+  second.random_windows(9, rng_b, b);
+  std::vector<std::int64_t> joined = a.targets;
+  joined.insert(joined.end(), b.targets.begin(), b.targets.end());
+  EXPECT_EQ(joined, all.targets);
+  EXPECT_EQ(rng_a(), rng_all());  // every rank drew as much as one process would
+}
+
 TEST(LmStream, ContiguousParallelStreamsLikeFastai) {
   Split data(100);
   LmStream stream(data.split, 4, false);  // 4 streams of 25 tokens: 0-24, 25-49, ...
