@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/data_parallel.h"
 #include "cli/run_folder.h"
 #include "data/corpus_from_recipe.h"
 #include "data/token_corpus.h"
@@ -30,7 +31,7 @@ struct PretrainFlags {
 bool may_change_on_resume(const std::string& key) {
   return key == "train.max_steps" || key == "train.epochs" || key == "train.log_every" ||
          key == "train.eval_every" || key == "train.checkpoint_every" ||
-         key == "train.keep_checkpoints";
+         key == "train.keep_checkpoints" || key == "dist.timeout" || key == "dist.backend";
 }
 
 double stride_prior(const nlohmann::json& tokenizer_manifest) {
@@ -51,23 +52,33 @@ int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
   const int threads = globals.resolved_threads();
   at::set_num_threads(threads);  // LibTorch starts with one thread here
 
-  const auto run_dir = open_run_folder(recipe, flags.recipe, flags.resume, may_change_on_resume);
+  auto job = join_data_parallel(recipe, globals);
   const auto logger = log("pretrain");
-  logger->info("run folder {} ({})", run_dir.string(), flags.resume ? "resuming" : "new run");
-
-  // The corpus: a prebuilt folder, or built once from data.train and cached in the run folder.
+  std::filesystem::path run_dir;
   std::filesystem::path corpus_dir = recipe.string("data.corpus");
-  if (corpus_dir.empty()) {
-    corpus_dir = run_dir / "corpus";
-    if (!std::filesystem::exists(corpus_dir / "corpus.json")) {
-      logger->info("building the corpus in {}", corpus_dir.string());
-      data::build_corpus_from_recipe(recipe, corpus_dir, threads, /*overwrite=*/true);
+  if (job.writer()) {
+    run_dir = open_run_folder(recipe, flags.recipe, flags.resume, may_change_on_resume);
+    logger->info("run folder {} ({})", run_dir.string(), flags.resume ? "resuming" : "new run");
+    // The corpus: a prebuilt folder, or built once from data.train and cached in the run folder.
+    if (corpus_dir.empty()) {
+      corpus_dir = run_dir / "corpus";
+      if (!std::filesystem::exists(corpus_dir / "corpus.json")) {
+        logger->info("building the corpus in {}", corpus_dir.string());
+        data::build_corpus_from_recipe(recipe, corpus_dir, threads, /*overwrite=*/true);
+      }
     }
+    if (!std::filesystem::exists(run_dir / "tokenizer")) {
+      tokenizers::load_tokenizer(data::TokenCorpus(corpus_dir).tokenizer_dir())
+          ->save(run_dir / "tokenizer");
+    }
+  } else {
+    run_dir = std::filesystem::path(recipe.string("run.dir")) / run_name(recipe, flags.recipe);
+    if (corpus_dir.empty()) corpus_dir = run_dir / "corpus";
   }
+  // The other ranks read the corpus once rank 0 has it (a large one is best prebuilt with
+  // 'genolm corpus' and named by data.corpus: this wait is bounded by dist.timeout).
+  job.comm->barrier();
   const data::TokenCorpus corpus(corpus_dir);
-  if (!std::filesystem::exists(run_dir / "tokenizer")) {
-    tokenizers::load_tokenizer(corpus.tokenizer_dir())->save(run_dir / "tokenizer");
-  }
 
   train::PretrainRun run;
   run.dir = run_dir;
@@ -76,8 +87,9 @@ int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
   run.encoder = models::encoder_description(recipe, corpus.vocab_size());
   run.stride_prior = stride_prior(corpus.manifest().at("tokenizer"));
   run.resume = flags.resume;
+  run.comm = job.comm.get();
   const auto outcome = train::train_language_model(run);
-  std::cout << "report: " << (run_dir / "report.html").string() << "\n";
+  if (job.writer()) std::cout << "report: " << (run_dir / "report.html").string() << "\n";
   return outcome == train::RunOutcome::finished ? 0 : 130;
 }
 

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -7,6 +8,11 @@ namespace genolm::cli {
 
 int GlobalOptions::resolved_threads() const {
   if (threads > 0) return threads;
+  // OMP_NUM_THREADS next: `genolm launch` and torchrun share the cores among workers that way.
+  if (const char* omp = std::getenv("OMP_NUM_THREADS")) {
+    const int value = std::atoi(omp);
+    if (value > 0) return value;
+  }
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 

@@ -24,7 +24,7 @@ constexpr Reserved kReserved[] = {
     {"predict", "predict with a fine-tuned model", false, true},
     {"evaluate", "metrics of a fine-tuned model on a labelled file", false, true},
     {"embed", "extract sequence embeddings", false, true},
-    {"launch", "start data-parallel workers (not in this version yet)", false, false},
+    {"launch", "start data-parallel workers (torchrun-style)", false, true},
 };
 
 constexpr const char* kThisVersion =

@@ -28,6 +28,6 @@ int main(int argc, char** argv) {
         genolm::cli::register_predict(app, action, globals);
         genolm::cli::register_evaluate(app, action, globals);
         genolm::cli::register_embed(app, action, globals);
-        genolm::cli::register_reserved(app, action, {"launch"});
+        genolm::cli::register_launch(app, action, globals);
       });
 }

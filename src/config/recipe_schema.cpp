@@ -67,6 +67,11 @@ const std::vector<KeySpec>& recipe_schema() {
     {"train.checkpoint_every", ValueKind::integer, I{1000}, "steps between checkpoints", {}, 1},
     {"train.keep_checkpoints", ValueKind::integer, I{3}, "how many of the latest checkpoints to keep", {}, 1},
 
+    // [dist] (data-parallel training: genolm launch, torchrun or srun)
+    {"dist.backend", ValueKind::string, std::string("auto"), "collective backend: auto (nccl on CUDA, else gloo), gloo or nccl", {"auto", "gloo", "nccl"}},
+    {"dist.timeout", ValueKind::integer, I{300}, "seconds a rank waits for the others before it gives up with an error naming itself", {}, 1},
+    {"dist.bucket_mb", ValueKind::number, 25.0, "gradient all-reduce bucket size in MB (DDP's default 25)", {}, 0.01},
+
     // [task] (finetune)
     {"task.kind", ValueKind::string, std::string("classification"), "what the head predicts", {"classification", "regression"}},
     {"task.train", ValueKind::string, std::string(), "labelled training file: CSV, TSV (plain or gzip) or FASTA with label=... in the headers"},

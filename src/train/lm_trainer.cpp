@@ -6,10 +6,13 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "data/lm_stream.h"
+#include "dist/communicator.h"
+#include "dist/gradient_reducer.h"
 #include "genolm/error.h"
 #include "models/model_factory.h"
 #include "report/metrics_log.h"
@@ -152,13 +155,36 @@ RunOutcome train_language_model(const PretrainRun& run) {
   for (const auto& p : model->parameters())
     parameter_count += p.numel();
 
+  // Data parallel: every rank starts from rank 0's weights and reads its own rows of the global
+  // batch; rank 0 alone evaluates and writes the run folder.
+  dist::Communicator single(dist::World{}, "gloo", std::chrono::seconds(1));
+  dist::Communicator& comm = run.comm != nullptr ? *run.comm : single;
+  const int rank = comm.rank(), ranks = comm.size();
+  const bool writer = rank == 0;
+  if (settings.batch % ranks != 0) {
+    throw Error("train.batch_size " + std::to_string(settings.batch) +
+                " does not split evenly over " + std::to_string(ranks) +
+                " ranks (the global batch is divided by rows)");
+  }
+  if (ranks > 1) {
+    auto parameters = model->parameters();
+    comm.broadcast(parameters, 0);
+    // Other ranks draw other dropout masks; rank 0 keeps the single-process stream.
+    if (rank > 0) torch::manual_seed(settings.seed + 1000003u * static_cast<std::uint64_t>(rank));
+  }
+  dist::GradientReducer reducer(
+      model->parameters(), comm,
+      static_cast<std::size_t>(recipe.number("dist.bucket_mb") * (1 << 20)));
+
   torch::optim::AdamW optimizer(model->parameters(),
                                 torch::optim::AdamWOptions(recipe.number("train.lr"))
                                     .betas({0.9, 0.99})
                                     .eps(1e-5)
                                     .weight_decay(recipe.number("train.weight_decay")));
 
-  data::LmStream stream(run.corpus->train(), settings.batch, settings.backward);
+  const std::int64_t rows_per_rank = settings.batch / ranks;
+  data::LmStream stream(run.corpus->train(), settings.batch, settings.backward,
+                        rank * rows_per_rank, rows_per_rank);
   const std::int64_t per_epoch = steps_per_epoch(stream, settings);
   const std::int64_t total_steps = settings.max_steps > 0
                                        ? settings.max_steps
@@ -169,13 +195,35 @@ RunOutcome train_language_model(const PretrainRun& run) {
   schedule.total_steps = total_steps;
   schedule.warmup = recipe.number("train.warmup");
 
-  Checkpoints checkpoints(run.dir / "checkpoints",
-                          static_cast<int>(recipe.integer("train.keep_checkpoints")));
+  // Each rank checkpoints its own random states and carried LSTM state; rank 0's folder is the
+  // run's, the others' sit beside it in rank-N/.
+  Checkpoints checkpoints(
+      writer ? run.dir / "checkpoints" : run.dir / "checkpoints" / ("rank-" + std::to_string(rank)),
+      static_cast<int>(recipe.integer("train.keep_checkpoints")));
   std::mt19937_64 loader_rng(settings.seed);
   TrainingState state;
+  state.extra["world_size"] = ranks;
   if (run.resume) {
-    if (const auto latest = checkpoints.latest()) {
+    const auto latest = checkpoints.latest();
+    const double found = comm.all_reduce_sum(latest ? 1.0 : 0.0);
+    if (found != 0 && found != ranks) {
+      throw Error("rank " + std::to_string(rank) + ": only some ranks have checkpoints in " +
+                  (run.dir / "checkpoints").string() + " (resume with the world size the run had)");
+    }
+    if (latest) {
       state = checkpoints.load(*latest, *model, optimizer);
+      const auto saved_ranks = state.extra.value("world_size", 1);
+      if (saved_ranks != ranks) {
+        throw Error("cannot resume " + run.dir.string() + " on " + std::to_string(ranks) +
+                    " rank(s): it was trained on " + std::to_string(saved_ranks) +
+                    " (each rank's data position and random state are in the checkpoints)");
+      }
+      if (comm.all_reduce_sum(static_cast<double>(state.step)) !=
+          static_cast<double>(state.step) * ranks) {
+        throw Error("rank " + std::to_string(rank) + ": the ranks' newest checkpoints are of " +
+                    "different steps (a rank died while saving); delete the newest step-*.pt of " +
+                    "every rank to resume from the one before");
+      }
       std::istringstream(state.loader_rng) >> loader_rng;
       stream.set_position(state.position);
       encoder->set_state(state.carried);
@@ -184,8 +232,11 @@ RunOutcome train_language_model(const PretrainRun& run) {
       logger->warn("no checkpoint in {}: starting from step 0", (run.dir / "checkpoints").string());
     }
   }
-  report::truncate_metrics_after(run.dir / "metrics.jsonl", state.step);
-  report::MetricsLog metrics(run.dir / "metrics.jsonl");
+  std::optional<report::MetricsLog> metrics;
+  if (writer) {
+    report::truncate_metrics_after(run.dir / "metrics.jsonl", state.step);
+    metrics.emplace(run.dir / "metrics.jsonl");
+  }
 
   nlohmann::json run_json = {
       {"name", run.dir.filename().string()},
@@ -197,20 +248,25 @@ RunOutcome train_language_model(const PretrainRun& run) {
        {{"arch", settings.arch}, {"parameters", parameter_count}, {"encoder", run.encoder}}},
       {"total_steps", total_steps},
       {"threads", at::get_num_threads()},
+      {"ranks", ranks},
       {"device", "cpu"},
       {"started", started_text()},
       {"genolm_version", GENOLM_VERSION}};
-  write_json(run.dir / "run.json", run_json);
-  write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", "language_model"}});
-  logger->info("{} with {} parameters; {} steps ({} per epoch), batch {} x {} tokens, {} threads",
+  if (writer) {
+    write_json(run.dir / "run.json", run_json);
+    write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", "language_model"}});
+  }
+  logger->info("{} with {} parameters; {} steps ({} per epoch), batch {} x {} tokens, {} threads{}",
                settings.arch, parameter_count, total_steps, per_epoch, settings.batch,
-               settings.window(), at::get_num_threads());
+               settings.window(), at::get_num_threads(),
+               ranks > 1 ? " per rank, " + std::to_string(ranks) + " ranks" : "");
   if (!std::isnan(run.stride_prior)) {
     logger->info("stride prior ln(4^stride) = {:.4f}: the loss a model must beat",
                  run.stride_prior);
   }
 
   auto finish_reporting = [&](const char* status) {
+    if (!writer) return;
     run_json["status"] = status;
     run_json["last_step"] = state.step;
     write_json(run.dir / "run.json", run_json);
@@ -223,6 +279,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
     state.loader_rng = rng_text.str();
     state.carried = encoder->state();
     checkpoints.save(*model, optimizer, state);
+    if (!writer) return;
     // The encoder alone, for fine-tuning and embeddings (model.json describes it).
     torch::serialize::OutputArchive archive;
     encoder->save(archive);
@@ -231,7 +288,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
   };
 
   const StopOnSignals signals;
-  ProgressBar progress(total_steps, state.step);
+  ProgressBar progress(total_steps, writer ? state.step : total_steps);
   data::LmBatch batch;
   const auto parameters = model->parameters();
   double window_loss = 0;
@@ -243,7 +300,8 @@ RunOutcome train_language_model(const PretrainRun& run) {
   const double wall_before = state.wall_seconds;
   bool finished = state.step >= total_steps;
 
-  while (!finished && StopOnSignals::requested() == 0) {
+  bool stop = false;
+  while (!finished && !stop) {
     const ScheduleValue value = schedule_at(schedule, state.step);
     for (auto& group : optimizer.param_groups()) {
       auto& options = static_cast<torch::optim::AdamWOptions&>(group.options());
@@ -272,11 +330,24 @@ RunOutcome train_language_model(const PretrainRun& run) {
       CpuAutocast autocast(settings.bf16 && !settings.recurrent());
       const auto loss = model->loss(as_tensor(batch.inputs, batch.rows, batch.steps),
                                     as_tensor(batch.targets, batch.rows, batch.steps));
+      // Gradients are averaged over ranks on the last micro-batch only, overlapping backward.
+      reducer.prepare(micro + 1 == settings.accumulate);
       (loss.total / static_cast<double>(settings.accumulate)).backward();
       step_loss += loss.cross_entropy.item<double>() / static_cast<double>(settings.accumulate);
-      window_tokens += static_cast<std::uint64_t>(batch.rows * batch.steps);
-      state.tokens += static_cast<std::uint64_t>(batch.rows * batch.steps);
+      window_tokens += static_cast<std::uint64_t>(batch.rows * batch.steps * ranks);
+      state.tokens += static_cast<std::uint64_t>(batch.rows * batch.steps * ranks);
       if (!settings.recurrent()) encoder->reset();
+    }
+    reducer.finish();
+    if (ranks > 1) {
+      // The global batch's loss, and a stop that every rank agrees on (a signal may reach one).
+      std::vector<torch::Tensor> shared = {
+          torch::tensor({step_loss, StopOnSignals::requested() != 0 ? 1.0 : 0.0}, torch::kDouble)};
+      comm.all_reduce_sum(shared);
+      step_loss = shared[0][0].item<double>() / ranks;
+      stop = shared[0][1].item<double>() > 0;
+    } else {
+      stop = StopOnSignals::requested() != 0;
     }
     const double max_norm =
         settings.grad_clip > 0 ? settings.grad_clip : std::numeric_limits<double>::infinity();
@@ -294,22 +365,23 @@ RunOutcome train_language_model(const PretrainRun& run) {
     const double wall = wall_before + std::chrono::duration<double>(now - session_start).count();
     const double window_seconds = std::chrono::duration<double>(now - window_start).count();
     const double tokens_per_s = window_seconds > 0 ? window_tokens / window_seconds : 0.0;
-    progress.update(state.step, window_loss / window_steps, tokens_per_s);
+    if (writer) progress.update(state.step, window_loss / window_steps, tokens_per_s);
     finished = state.step >= total_steps;
 
-    if (state.step % settings.log_every == 0 || finished) {
+    if (writer && (state.step % settings.log_every == 0 || finished)) {
       const double epoch_progress =
           state.epoch + static_cast<double>(stream.position()) / stream.stream_length();
-      metrics.append({{"step", state.step},
-                      {"split", "train"},
-                      {"loss", window_loss / window_steps},
-                      {"lr", value.lr},
-                      {"tokens_per_s", tokens_per_s},
-                      {"grad_norm", grad_norm},
-                      {"wall_s", wall},
-                      {"epoch", epoch_progress},
-                      {"loader_tokens_per_s",
-                       window_load_seconds > 0 ? window_tokens / window_load_seconds : 0.0}});
+      metrics->append({{"step", state.step},
+                       {"split", "train"},
+                       {"loss", window_loss / window_steps},
+                       {"lr", value.lr},
+                       {"tokens_per_s", tokens_per_s},
+                       {"grad_norm", grad_norm},
+                       {"wall_s", wall},
+                       {"epoch", epoch_progress},
+                       {"loader_tokens_per_s",
+                        window_load_seconds > 0 ? window_tokens / window_load_seconds : 0.0},
+                       {"comm_wait_s", comm.waiting_time().count()}});
       if (!progress.active()) {
         logger->info("step {}/{} loss {:.4f} lr {:.2e} {:.0f} tok/s", state.step, total_steps,
                      window_loss / window_steps, value.lr, tokens_per_s);
@@ -320,16 +392,16 @@ RunOutcome train_language_model(const PretrainRun& run) {
       window_load_seconds = 0;
       window_start = std::chrono::steady_clock::now();
     }
-    if (state.step % settings.eval_every == 0 || finished) {
+    if (writer && (state.step % settings.eval_every == 0 || finished)) {
       const Evaluation eval = evaluate(*model, run.corpus->valid(), settings);
       if (eval.tokens > 0) {
-        metrics.append({{"step", state.step},
-                        {"split", "valid"},
-                        {"loss", eval.loss},
-                        {"perplexity", std::exp(eval.loss)},
-                        {"accuracy", eval.accuracy},
-                        {"tokens", eval.tokens},
-                        {"wall_s", wall}});
+        metrics->append({{"step", state.step},
+                         {"split", "valid"},
+                         {"loss", eval.loss},
+                         {"perplexity", std::exp(eval.loss)},
+                         {"accuracy", eval.accuracy},
+                         {"tokens", eval.tokens},
+                         {"wall_s", wall}});
         progress.clear();
         logger->info("step {} valid loss {:.4f} perplexity {:.3f} accuracy {:.4f}", state.step,
                      eval.loss, std::exp(eval.loss), eval.accuracy);
@@ -346,8 +418,8 @@ RunOutcome train_language_model(const PretrainRun& run) {
   if (!finished) {
     save();
     finish_reporting("interrupted");
-    logger->warn("stopped by signal {} at step {}: checkpoint saved; continue with --resume",
-                 StopOnSignals::requested(), state.step);
+    logger->warn("stopped by a signal at step {}: checkpoint saved; continue with --resume",
+                 state.step);
     return RunOutcome::interrupted;
   }
   finish_reporting("finished");

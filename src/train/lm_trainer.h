@@ -9,6 +9,10 @@
 #include "config/recipe.h"
 #include "data/token_corpus.h"
 
+namespace genolm::dist {
+class Communicator;
+}
+
 namespace genolm::train {
 
 struct PretrainRun {
@@ -18,6 +22,8 @@ struct PretrainRun {
   nlohmann::json encoder;   // encoder description (model.json's "encoder")
   double stride_prior = 0;  // ln(4^stride) for k-mers; NaN when it does not apply
   bool resume = false;
+  // The data-parallel job this process is a rank of; null: a single process.
+  dist::Communicator* comm = nullptr;
 };
 
 enum class RunOutcome { finished, interrupted };

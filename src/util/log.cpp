@@ -30,12 +30,22 @@ void add_log_file(const std::string& file) {
   shared_sink()->add_sink(sink);
 }
 
+namespace {
+
+// "" in a single process; "[rank 3] " in a worker of a data-parallel job.
+std::string& rank_tag() {
+  static std::string tag;
+  return tag;
+}
+
+}  // namespace
+
 std::shared_ptr<spdlog::logger> log(const std::string& area) {
   static std::mutex mutex;
   std::lock_guard lock(mutex);
   if (auto existing = spdlog::get(area)) return existing;
   auto logger = std::make_shared<spdlog::logger>(area, shared_sink());
-  logger->set_pattern("[%H:%M:%S] [%n] %^%v%$");
+  logger->set_pattern("[%H:%M:%S] " + rank_tag() + "[%n] %^%v%$");
   logger->set_level(spdlog::get_level());
   spdlog::register_logger(logger);
   return logger;
@@ -49,6 +59,12 @@ void set_log_level(const std::string& level) {
   }
   spdlog::set_level(parsed);
   spdlog::apply_all([parsed](const std::shared_ptr<spdlog::logger>& l) { l->set_level(parsed); });
+}
+
+void set_log_rank(int rank) {
+  rank_tag() = "[rank " + std::to_string(rank) + "] ";
+  const std::string pattern = "[%H:%M:%S] " + rank_tag() + "[%n] %^%v%$";
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->set_pattern(pattern); });
 }
 
 }  // namespace genolm

@@ -17,4 +17,7 @@ void add_log_file(const std::string& file);
 // "trace", "debug", "info", "warn", "error" or "off"; throws genolm::Error for anything else.
 void set_log_level(const std::string& level);
 
+// Tags every line with the rank, for the workers of a data-parallel job.
+void set_log_rank(int rank);
+
 }  // namespace genolm

@@ -154,7 +154,7 @@ TEST(Cli, BadInputsGiveOneClearLine) {
 
 TEST(Cli, ReservedCommandsSayTheyAreNotHereYet) {
   test::TempDir dir;
-  expect_clear_error(genolm(dir, "launch --nproc 2 -- pretrain"), "is not available in genolm");
+  expect_clear_error(genolm(dir, "launch --nproc 2 --"), "needs the worker command after '--'");
   expect_clear_error(genolm(dir, "finetune"), "task.train is empty");
   expect_clear_error(genolm(dir, "embed --model x --input y.fa"), "model folder x does not exist");
   const auto dump = genolm(dir, "finetune --set model.arch=transformer --dump-config");
