@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/data_parallel.h"
 #include "cli/run_folder.h"
 #include "data/corpus_from_recipe.h"
 #include "data/task_data.h"
@@ -30,7 +31,7 @@ struct FinetuneFlags {
 
 bool may_change_on_resume(const std::string& key) {
   return key == "train.log_every" || key == "train.checkpoint_every" ||
-         key == "train.keep_checkpoints";
+         key == "train.keep_checkpoints" || key == "dist.timeout" || key == "dist.backend";
 }
 
 nlohmann::json read_json(const std::filesystem::path& file) {
@@ -123,10 +124,17 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
   const auto encoder =
       models::classifier_encoder_description(base_encoder, recipe.number("model.drop_mult"));
 
-  const auto run_dir = open_run_folder(recipe, flags.recipe, flags.resume, may_change_on_resume);
+  auto job = join_data_parallel(recipe, globals);
   const auto logger = log("finetune");
-  logger->info("run folder {} ({})", run_dir.string(), flags.resume ? "resuming" : "new run");
-  if (!std::filesystem::exists(run_dir / "tokenizer")) tokenizer->save(run_dir / "tokenizer");
+  std::filesystem::path run_dir;
+  if (job.writer()) {
+    run_dir = open_run_folder(recipe, flags.recipe, flags.resume, may_change_on_resume);
+    logger->info("run folder {} ({})", run_dir.string(), flags.resume ? "resuming" : "new run");
+    if (!std::filesystem::exists(run_dir / "tokenizer")) tokenizer->save(run_dir / "tokenizer");
+  } else {
+    run_dir = std::filesystem::path(recipe.string("run.dir")) / run_name(recipe, flags.recipe);
+  }
+  job.comm->barrier();  // the run folder exists for every rank from here
 
   // The labelled splits.
   const bool classify = recipe.string("task.kind") == "classification";
@@ -248,8 +256,9 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
   run.pretrained = pretrained;
   run.tokenizer = tokenizers::read_tokenizer_manifest(run_dir / "tokenizer");
   run.resume = flags.resume;
+  run.comm = job.comm.get();
   const auto outcome = train::finetune(run);
-  std::cout << "report: " << (run_dir / "report.html").string() << "\n";
+  if (job.writer()) std::cout << "report: " << (run_dir / "report.html").string() << "\n";
   return outcome == train::RunOutcome::finished ? 0 : 130;
 }
 

@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
+#include "dist/communicator.h"
+#include "dist/gradient_reducer.h"
 #include "genolm/error.h"
 #include "models/model_factory.h"
 #include "report/metrics_log.h"
@@ -209,6 +212,23 @@ RunOutcome finetune(const FinetuneRun& run) {
   for (const auto& p : model->parameters())
     parameter_count += p.numel();
 
+  // Data parallel: rank 0's weights everywhere; each rank trains on every ranks-th batch of the
+  // shared batch order, gradients are averaged; rank 0 alone evaluates and writes the run folder.
+  dist::Communicator single(dist::World{}, "gloo", std::chrono::seconds(1));
+  dist::Communicator& comm = run.comm != nullptr ? *run.comm : single;
+  const int rank = comm.rank(), ranks = comm.size();
+  const bool writer = rank == 0;
+  if (ranks > 1) {
+    auto parameters = model->parameters();
+    comm.broadcast(parameters, 0);
+    auto buffers = model->buffers();
+    comm.broadcast(buffers, 0);
+    if (rank > 0) torch::manual_seed(settings.seed + 1000003u * static_cast<std::uint64_t>(rank));
+  }
+  dist::GradientReducer reducer(
+      model->parameters(), comm,
+      static_cast<std::size_t>(recipe.number("dist.bucket_mb") * (1 << 20)));
+
   std::vector<torch::optim::OptimizerParamGroup> param_groups;
   for (const auto& group : groups) {
     param_groups.emplace_back(group, std::make_unique<torch::optim::AdamWOptions>(
@@ -231,30 +251,54 @@ RunOutcome finetune(const FinetuneRun& run) {
     class_weights = torch::tensor(weights);
   }
 
-  const std::int64_t per_epoch = batches_per_epoch(train.size(), settings.batch);
+  const std::int64_t per_epoch = batches_per_epoch(train.size(), settings.batch) / ranks;
   if (per_epoch == 0) {
-    throw Error("the train split has " + std::to_string(train.size()) +
-                " example(s): too few to train on (at least 2 are needed)");
+    throw Error("the train split has " + std::to_string(train.size()) + " example(s): too few to " +
+                "train on (at least 2 per rank and batch are needed)");
   }
   const std::int64_t total_epochs = settings.total_epochs();
   const std::int64_t total_steps = total_epochs * per_epoch;
 
-  Checkpoints checkpoints(run.dir / "checkpoints",
-                          static_cast<int>(recipe.integer("train.keep_checkpoints")));
+  Checkpoints checkpoints(
+      writer ? run.dir / "checkpoints" : run.dir / "checkpoints" / ("rank-" + std::to_string(rank)),
+      static_cast<int>(recipe.integer("train.keep_checkpoints")));
   TrainingState state;
-  state.extra = {
-      {"best", nullptr}, {"without_improvement", 0}, {"stopped_early", false}, {"tested", false}};
+  state.extra = {{"best", nullptr},
+                 {"without_improvement", 0},
+                 {"stopped_early", false},
+                 {"tested", false},
+                 {"world_size", ranks}};
   if (run.resume) {
-    if (const auto latest = checkpoints.latest()) {
+    const auto latest = checkpoints.latest();
+    const double found = comm.all_reduce_sum(latest ? 1.0 : 0.0);
+    if (found != 0 && found != ranks) {
+      throw Error("rank " + std::to_string(rank) + ": only some ranks have checkpoints in " +
+                  (run.dir / "checkpoints").string() + " (resume with the world size the run had)");
+    }
+    if (latest) {
       state = checkpoints.load(*latest, *model, optimizer);
+      const auto saved_ranks = state.extra.value("world_size", 1);
+      if (saved_ranks != ranks) {
+        throw Error("cannot resume " + run.dir.string() + " on " + std::to_string(ranks) +
+                    " rank(s): it was trained on " + std::to_string(saved_ranks));
+      }
+      if (comm.all_reduce_sum(static_cast<double>(state.step)) !=
+          static_cast<double>(state.step) * ranks) {
+        throw Error("rank " + std::to_string(rank) + ": the ranks' newest checkpoints are of " +
+                    "different steps (a rank died while saving); delete the newest step-*.pt of " +
+                    "every rank to resume from the one before");
+      }
       logger->info("resumed from {} at step {} (epoch {}, batch {})", latest->string(), state.step,
                    state.epoch + 1, state.position);
     } else {
       logger->warn("no checkpoint in {}: starting from step 0", (run.dir / "checkpoints").string());
     }
   }
-  report::truncate_metrics_after(run.dir / "metrics.jsonl", state.step);
-  report::MetricsLog metrics(run.dir / "metrics.jsonl");
+  std::optional<report::MetricsLog> metrics;
+  if (writer) {
+    report::truncate_metrics_after(run.dir / "metrics.jsonl", state.step);
+    metrics.emplace(run.dir / "metrics.jsonl");
+  }
 
   nlohmann::json task_summary = {{"kind", classify ? "classification" : "regression"},
                                  {"metric", settings.metric},
@@ -277,11 +321,14 @@ RunOutcome finetune(const FinetuneRun& run) {
         {"encoder", run.encoder}}},
       {"total_steps", total_steps},
       {"threads", at::get_num_threads()},
+      {"ranks", ranks},
       {"device", "cpu"},
       {"started", started_text()},
       {"genolm_version", GENOLM_VERSION}};
-  write_json(run.dir / "run.json", run_json);
-  write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", run.task}});
+  if (writer) {
+    write_json(run.dir / "run.json", run_json);
+    write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", run.task}});
+  }
   logger->info(
       "{} encoder{} with {} parameters; {} layer groups; {} stages, {} epochs of {} "
       "steps, batch {}; {} train / {} valid / {} test examples",
@@ -290,6 +337,7 @@ RunOutcome finetune(const FinetuneRun& run) {
       train.size(), run.valid->size(), run.test->size());
 
   const auto report = [&](const char* status) {
+    if (!writer) return;
     run_json["status"] = status;
     run_json["last_step"] = state.step;
     run_json["task"]["best"] = state.extra.at("best");
@@ -320,6 +368,7 @@ RunOutcome finetune(const FinetuneRun& run) {
                                    .rc_average = settings.rc_average};
   const StopOnSignals signals;
   ProgressBar progress(total_steps, state.step);
+  bool stop_requested = false;  // agreed by every rank after each step
   const auto session_start = std::chrono::steady_clock::now();
   const double wall_before = state.wall_seconds;
   const auto wall_now = [&] {
@@ -348,20 +397,23 @@ RunOutcome finetune(const FinetuneRun& run) {
     std::int64_t window_steps = 0;
     std::uint64_t window_examples = 0, window_tokens = 0;
     auto window_start = std::chrono::steady_clock::now();
-    for (auto b = static_cast<std::size_t>(state.position); b < plan.batches.size(); ++b) {
-      if (StopOnSignals::requested() != 0) {
+    const auto steps_in_epoch = static_cast<std::size_t>(per_epoch);
+    for (auto i = static_cast<std::size_t>(state.position); i < steps_in_epoch; ++i) {
+      if (stop_requested) {
         progress.finish();
         state.wall_seconds = wall_now();
         save();
         report("interrupted");
-        logger->warn("stopped by signal {} at step {}: checkpoint saved; continue with --resume",
-                     StopOnSignals::requested(), state.step);
+        logger->warn("stopped by a signal at step {}: checkpoint saved; continue with --resume",
+                     state.step);
         return RunOutcome::interrupted;
       }
-      const auto& indices = plan.batches[b];
+      // Every rank walks the same batch order; rank r takes batch r of each group of `ranks`.
+      const auto& indices =
+          plan.batches[i * static_cast<std::size_t>(ranks) + static_cast<std::size_t>(rank)];
       std::vector<const std::vector<std::int32_t>*> sequences;
-      for (const std::size_t i : indices)
-        sequences.push_back(plan.other_strand[i] ? &train.rc_tokens[i] : &train.tokens[i]);
+      for (const std::size_t e : indices)
+        sequences.push_back(plan.other_strand[e] ? &train.rc_tokens[e] : &train.tokens[e]);
       auto padded = data::pad_batch(sequences);
       const auto ids =
           torch::from_blob(padded.ids.data(), {padded.rows, padded.steps}, torch::kLong);
@@ -384,8 +436,8 @@ RunOutcome finetune(const FinetuneRun& run) {
       torch::Tensor loss;
       if (classify) {
         std::vector<std::int64_t> labels;
-        for (const std::size_t i : indices)
-          labels.push_back(train.classes[i]);
+        for (const std::size_t e : indices)
+          labels.push_back(train.classes[e]);
         namespace F = torch::nn::functional;
         auto options = F::CrossEntropyFuncOptions();
         if (class_weights.defined()) options.weight(class_weights);
@@ -393,9 +445,9 @@ RunOutcome finetune(const FinetuneRun& run) {
       } else {
         const std::size_t width = run.scheme.targets.size();
         std::vector<float> targets;
-        for (const std::size_t i : indices) {
+        for (const std::size_t e : indices) {
           for (std::size_t t = 0; t < width; ++t) {
-            double y = train.targets[i * width + t];
+            double y = train.targets[e * width + t];
             if (run.scaling.active()) y = (y - run.scaling.mean[t]) / run.scaling.deviation[t];
             targets.push_back(static_cast<float>(y));
           }
@@ -405,40 +457,54 @@ RunOutcome finetune(const FinetuneRun& run) {
         loss =
             settings.loss == "huber" ? torch::huber_loss(outputs, y) : torch::mse_loss(outputs, y);
       }
+      reducer.prepare(true);
       loss.backward();
+      reducer.finish();
       const double max_norm =
           settings.grad_clip > 0 ? settings.grad_clip : std::numeric_limits<double>::infinity();
       const double grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), max_norm);
       optimizer.step();
       optimizer.zero_grad();
       ++state.step;
-      state.position = b + 1;
-      const double step_loss = loss.item<double>();
+      state.position = i + 1;
+      double step_loss = loss.item<double>();
+      if (ranks > 1) {
+        // The mean over ranks' batches, and a stop every rank agrees on.
+        std::vector<torch::Tensor> shared = {torch::tensor(
+            {step_loss, StopOnSignals::requested() != 0 ? 1.0 : 0.0}, torch::kDouble)};
+        comm.all_reduce_sum(shared);
+        step_loss = shared[0][0].item<double>() / ranks;
+        stop_requested = shared[0][1].item<double>() > 0;
+      } else {
+        stop_requested = StopOnSignals::requested() != 0;
+      }
       if (!std::isfinite(step_loss)) {
         throw Error("the training loss became " + std::to_string(step_loss) + " at step " +
                     std::to_string(state.step) + " (lower finetune.stage_lrs, or use fp32)");
       }
       window_loss += step_loss;
       ++window_steps;
-      window_examples += indices.size();
-      window_tokens += static_cast<std::uint64_t>(padded.rows * padded.steps);
-      state.tokens += static_cast<std::uint64_t>(padded.rows * padded.steps);
+      window_examples += indices.size() * static_cast<std::size_t>(ranks);
+      window_tokens += static_cast<std::uint64_t>(padded.rows * padded.steps * ranks);
+      state.tokens += static_cast<std::uint64_t>(padded.rows * padded.steps * ranks);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-      progress.update(state.step, window_loss / window_steps,
-                      seconds > 0 ? window_tokens / seconds : 0.0);
-      if (state.step % settings.log_every == 0 || b + 1 == plan.batches.size()) {
-        metrics.append({{"step", state.step},
-                        {"split", "train"},
-                        {"loss", window_loss / window_steps},
-                        {"lr", value.lr},
-                        {"group_lrs", rates},
-                        {"grad_norm", grad_norm},
-                        {"wall_s", wall_now()},
-                        {"epoch", epoch + static_cast<double>(b + 1) / plan.batches.size()},
-                        {"stage", stage + 1},
-                        {"examples_per_s", seconds > 0 ? window_examples / seconds : 0.0},
-                        {"tokens_per_s", seconds > 0 ? window_tokens / seconds : 0.0}});
+      if (writer) {
+        progress.update(state.step, window_loss / window_steps,
+                        seconds > 0 ? window_tokens / seconds : 0.0);
+      }
+      if (writer && (state.step % settings.log_every == 0 || i + 1 == steps_in_epoch)) {
+        metrics->append({{"step", state.step},
+                         {"split", "train"},
+                         {"loss", window_loss / window_steps},
+                         {"lr", value.lr},
+                         {"group_lrs", rates},
+                         {"grad_norm", grad_norm},
+                         {"wall_s", wall_now()},
+                         {"epoch", epoch + static_cast<double>(i + 1) / steps_in_epoch},
+                         {"stage", stage + 1},
+                         {"examples_per_s", seconds > 0 ? window_examples / seconds : 0.0},
+                         {"tokens_per_s", seconds > 0 ? window_tokens / seconds : 0.0}});
         if (!progress.active()) {
           logger->info("step {}/{} loss {:.4f} lr {:.2e} {:.0f} examples/s", state.step,
                        total_steps, window_loss / window_steps, value.lr,
@@ -449,43 +515,52 @@ RunOutcome finetune(const FinetuneRun& run) {
         window_examples = window_tokens = 0;
         window_start = std::chrono::steady_clock::now();
       }
-      if (state.step % settings.checkpoint_every == 0 && b + 1 < plan.batches.size()) {
+      if (state.step % settings.checkpoint_every == 0 && i + 1 < steps_in_epoch) {
         state.wall_seconds = wall_now();
         save();
       }
     }
 
-    // End of the epoch: validate, keep the best weights, maybe stop early, checkpoint.
-    progress.clear();
-    const auto valid_predictions = predict(*model, *run.valid, run.scheme, run.scaling, inference);
-    nlohmann::json row = {{"step", state.step},
-                          {"split", "valid"},
-                          {"epoch", epoch + 1},
-                          {"stage", stage + 1},
-                          {"wall_s", wall_now()}};
-    row.update(task_metrics(run.scheme, valid_predictions, *run.valid, run.scaling));
-    metrics.append(row);
-    const double value = metric_value(row, settings.metric);
-    const auto& best = state.extra.at("best");
-    const bool improved =
-        std::isfinite(value) && (best.is_null() || (higher_is_better(settings.metric)
-                                                        ? value > best.at("value").get<double>()
-                                                        : value < best.at("value").get<double>()));
-    logger->info("epoch {} valid: {}{}", epoch + 1, headline(row, run.scheme),
-                 improved ? " (best so far: saved)" : "");
-    if (improved) {
-      save_module(*model, run.dir / "classifier.pt");
-      state.extra["best"] = {{"epoch", epoch + 1}, {"step", state.step}, {"value", value}};
-      state.extra["without_improvement"] = 0;
-    } else {
-      state.extra["without_improvement"] = state.extra.at("without_improvement").get<int>() + 1;
+    // End of the epoch: rank 0 validates, keeps the best weights and decides on early stopping;
+    // the other ranks learn the decision; every rank checkpoints.
+    bool stop_now = false;
+    if (writer) {
+      progress.clear();
+      const auto valid_predictions =
+          predict(*model, *run.valid, run.scheme, run.scaling, inference);
+      nlohmann::json row = {{"step", state.step},
+                            {"split", "valid"},
+                            {"epoch", epoch + 1},
+                            {"stage", stage + 1},
+                            {"wall_s", wall_now()}};
+      row.update(task_metrics(run.scheme, valid_predictions, *run.valid, run.scaling));
+      metrics->append(row);
+      const double value = metric_value(row, settings.metric);
+      const auto& best = state.extra.at("best");
+      const bool improved = std::isfinite(value) &&
+                            (best.is_null() || (higher_is_better(settings.metric)
+                                                    ? value > best.at("value").get<double>()
+                                                    : value < best.at("value").get<double>()));
+      logger->info("epoch {} valid: {}{}", epoch + 1, headline(row, run.scheme),
+                   improved ? " (best so far: saved)" : "");
+      if (improved) {
+        save_module(*model, run.dir / "classifier.pt");
+        state.extra["best"] = {{"epoch", epoch + 1}, {"step", state.step}, {"value", value}};
+        state.extra["without_improvement"] = 0;
+      } else {
+        state.extra["without_improvement"] = state.extra.at("without_improvement").get<int>() + 1;
+      }
+      stop_now = settings.patience > 0 &&
+                 state.extra.at("without_improvement").get<std::int64_t>() >= settings.patience;
+      if (stop_now) {
+        logger->info("early stopping: {} epoch(s) without a better valid {}", settings.patience,
+                     settings.metric);
+      }
     }
-    if (settings.patience > 0 &&
-        state.extra.at("without_improvement").get<std::int64_t>() >= settings.patience) {
+    if (ranks > 1) stop_now = comm.all_reduce_sum(stop_now ? 1.0 : 0.0) > 0;
+    if (stop_now) {
       stopped = true;
       state.extra["stopped_early"] = true;
-      logger->info("early stopping: {} epoch(s) without a better valid {}", settings.patience,
-                   settings.metric);
     }
     state.epoch = epoch + 1;
     state.position = 0;
@@ -495,6 +570,12 @@ RunOutcome finetune(const FinetuneRun& run) {
   }
   progress.finish();
 
+  if (!writer) {
+    // Testing and the model files are rank 0's; the others only keep their checkpoints whole.
+    state.extra["tested"] = true;
+    save();
+    return RunOutcome::finished;
+  }
   if (!state.extra.at("tested").get<bool>()) {
     // The best epoch's weights are the model; without any finite valid metric, the last ones.
     if (std::filesystem::exists(run.dir / "classifier.pt"))
@@ -506,7 +587,7 @@ RunOutcome finetune(const FinetuneRun& run) {
       nlohmann::json row = {{"step", state.step}, {"split", "test"}, {"wall_s", wall_now()}};
       if (!state.extra.at("best").is_null()) row["epoch"] = state.extra.at("best").at("epoch");
       row.update(task_metrics(run.scheme, test_predictions, *run.test, run.scaling));
-      metrics.append(row);
+      metrics->append(row);
       write_predictions(run.dir / "test_predictions.tsv", run.scheme, *run.test, test_predictions);
       state.extra["test"] = row;
       logger->info("test: {}", headline(row, run.scheme));

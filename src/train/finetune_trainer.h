@@ -14,6 +14,10 @@
 #include "train/inference.h"
 #include "train/lm_trainer.h"
 
+namespace genolm::dist {
+class Communicator;
+}
+
 namespace genolm::train {
 
 struct FinetuneRun {
@@ -29,6 +33,8 @@ struct FinetuneRun {
   std::filesystem::path pretrained;  // encoder.pt of the pretraining run; empty: from scratch
   nlohmann::json tokenizer;          // the tokenizer's manifest, for run.json
   bool resume = false;
+  // The data-parallel job this process is a rank of; null: a single process.
+  dist::Communicator* comm = nullptr;
 };
 
 // Throws genolm::Error on inconsistent stages or a checkpoint that cannot be read.
