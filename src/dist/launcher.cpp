@@ -155,6 +155,18 @@ class WorkerSet {
     return ended;
   }
 
+  // Waits up to `seconds` for the running workers to end on their own (a peer's death makes the
+  // others fail fast with their own message, naming their rank), reaping those that do.
+  void let_finish(double seconds) {
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(seconds));
+    while (any_running() && Clock::now() < deadline) {
+      for (const auto& [rank, status] : reap_ended())
+        log("launch")->debug("{} on its own", describe(rank, status));
+      std::this_thread::sleep_for(kPollInterval);
+    }
+  }
+
   // SIGTERM to every running worker, `grace` for them to end, then SIGKILL; reaps all.
   void stop(double grace_seconds) {
     signal_running(SIGTERM);
@@ -356,6 +368,8 @@ int launch(const LaunchOptions& options, const std::vector<std::string>& worker_
       if (exit_code(status) == 0) continue;
       // One rank down: the others would wait forever in their next collective. Stop them all.
       log("launch")->error("{}; stopping the other workers", describe(rank, status));
+      // A moment first, so that workers which noticed the loss report it themselves.
+      workers.let_finish(std::min(2.0, options.grace_seconds));
       workers.stop(options.grace_seconds);
       return exit_code(status);
     }
