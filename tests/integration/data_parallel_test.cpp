@@ -428,5 +428,69 @@ TEST_F(DataParallel, BatchNotDivisibleByTheRanksIsAClearError) {
   EXPECT_TRUE(processes_mentioning((dir_ / "uneven.toml").string()).empty());
 }
 
+// Fine-tuning on 2 ranks: rank 0 tests the model on every test example once; evaluating that model
+// in one process on the same file gives the same metrics.
+TEST_F(DataParallel, FineTuningOnTwoRanksReportsWhatOneProcessEvaluates) {
+  ASSERT_EQ(run(single(recipe("encoder"), 2, "--set train.max_steps=10")), 0) << err();
+  std::mt19937 rng(11);
+  std::string table = "id\tsequence\tlabel\n";
+  for (int i = 0; i < 240; ++i) {
+    std::string dna = test::random_dna(40, 100 + static_cast<unsigned>(i));
+    const bool yes = i % 2 == 0;
+    if (yes) dna.replace(rng() % 26, 14, "GATTACAGATTACA");
+    // Appended piece by piece: GCC 12 sees a false -Wrestrict in "q" + std::to_string(...).
+    table.append("q").append(std::to_string(i)).append("\t").append(dna);
+    table.append("\t").append(yes ? "yes" : "no").append("\n");
+  }
+  test::write_text(dir_ / "task.tsv", table);
+  const auto file = dir_ / "finetune.toml";
+  test::write_text(file, "[run]\nname = \"classifier\"\ndir = \"" + (dir_ / "runs").string() +
+                             "\"\n[task]\ntrain = \"" + (dir_ / "task.tsv").string() +
+                             "\"\nvalid_fraction = 0.15\ntest_fraction = 0.25\n[encoder]\n"
+                             "from = \"" +
+                             folder("encoder").string() +
+                             "\"\n[train]\nbatch_size = 16\n[finetune]\n"
+                             "stage_epochs = [1, 2]\nstage_lrs = [2e-2, 1e-2]\n"
+                             "[dist]\ntimeout = 20\n");
+  ASSERT_EQ(run(std::string(GENOLM_BINARY) +
+                " --threads 1 --log-level warn launch --nproc 2 "
+                "--master-port " +
+                std::to_string(free_port()) + " -- finetune --config " + file.string()),
+            0)
+      << err();
+  EXPECT_EQ(run_json("classifier")["ranks"], 2);
+  nlohmann::json test_row;
+  for (const auto& row : test::read_jsonl(folder("classifier") / "metrics.jsonl"))
+    if (row["split"] == "test") test_row = row;
+  ASSERT_TRUE(test_row.is_object());
+  EXPECT_EQ(test_row["confusion"][0][0].get<int>() + test_row["confusion"][0][1].get<int>() +
+                test_row["confusion"][1][0].get<int>() + test_row["confusion"][1][1].get<int>(),
+            60);  // every test example once
+
+  // The test split as a file of its own, from the run's predictions (same ids, same order).
+  std::string test_table = "id\tsequence\tlabel\n";
+  std::map<std::string, std::string> rows;
+  std::istringstream all(table);
+  std::string line;
+  std::getline(all, line);
+  while (std::getline(all, line))
+    rows[line.substr(0, line.find('\t'))] = line;
+  std::istringstream predictions(test::read_text(folder("classifier") / "test_predictions.tsv"));
+  std::getline(predictions, line);
+  while (std::getline(predictions, line))
+    test_table += rows.at(line.substr(0, line.find('\t'))) + "\n";
+  test::write_text(dir_ / "test_split.tsv", test_table);
+  ASSERT_EQ(run(std::string(GENOLM_BINARY) + " --threads 1 --log-level warn evaluate --model " +
+                folder("classifier").string() + " --input " + (dir_ / "test_split.tsv").string() +
+                " --out " + (dir_ / "evaluated.json").string()),
+            0)
+      << err();
+  const auto evaluated = nlohmann::json::parse(test::read_text(dir_ / "evaluated.json"));
+  EXPECT_EQ(evaluated["examples"], 60);
+  EXPECT_EQ(evaluated["accuracy"], test_row["accuracy"]);
+  EXPECT_EQ(evaluated["confusion"], test_row["confusion"]);
+  EXPECT_NEAR(evaluated["auroc"].get<double>(), test_row["auroc"].get<double>(), 1e-6);
+}
+
 }  // namespace
 }  // namespace genolm
