@@ -19,6 +19,7 @@
 #include "io/labelled.h"
 #include "models/model_factory.h"
 #include "train/finetune_trainer.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace genolm::cli {
@@ -32,16 +33,6 @@ struct FinetuneFlags {
 bool may_change_on_resume(const std::string& key) {
   return key == "train.log_every" || key == "train.checkpoint_every" ||
          key == "train.keep_checkpoints" || key == "dist.timeout" || key == "dist.backend";
-}
-
-nlohmann::json read_json(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error("cannot read " + file.string());
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(file.string() + " is not valid JSON (" + e.what() + ")");
-  }
 }
 
 std::string describe_tokenizer(const nlohmann::json& manifest) {
@@ -115,7 +106,7 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
     const auto manifest = tokenizers::read_tokenizer_manifest(from / "tokenizer");
     check_same_tokenizer(recipe, manifest, from);
     tokenizer = tokenizers::load_tokenizer(from / "tokenizer");
-    base_encoder = read_json(from / "model.json").at("encoder");
+    base_encoder = read_json_file(from / "model.json").at("encoder");
     pretrained = from / "encoder.pt";
   } else {
     tokenizer = data::tokenizer_from_recipe(recipe, {}, threads);

@@ -17,6 +17,7 @@
 #include "train/checkpoint.h"
 #include "train/precision.h"
 #include "train/progress.h"
+#include "train/rank_state.h"
 #include "train/schedule.h"
 #include "train/stop_signals.h"
 #include "train/unfreezing.h"
@@ -160,17 +161,6 @@ void load_module(torch::nn::Module& module, const std::filesystem::path& file) {
   }
 }
 
-std::string started_text() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
-  return text;
-}
-
-void write_json(const std::filesystem::path& file, const nlohmann::json& json) {
-  write_file_atomically(file, json.dump(2) + "\n");
-}
-
 // Short text of the headline metrics, for log lines.
 std::string headline(const nlohmann::json& metrics, const data::LabelScheme& scheme) {
   const std::vector<std::string> names =
@@ -218,13 +208,7 @@ RunOutcome finetune(const FinetuneRun& run) {
   dist::Communicator& comm = run.comm != nullptr ? *run.comm : single;
   const int rank = comm.rank(), ranks = comm.size();
   const bool writer = rank == 0;
-  if (ranks > 1) {
-    auto parameters = model->parameters();
-    comm.broadcast(parameters, 0);
-    auto buffers = model->buffers();
-    comm.broadcast(buffers, 0);
-    if (rank > 0) torch::manual_seed(settings.seed + 1000003u * static_cast<std::uint64_t>(rank));
-  }
+  share_initial_weights(*model, comm, settings.seed);
   dist::GradientReducer reducer(
       model->parameters(), comm,
       static_cast<std::size_t>(recipe.number("dist.bucket_mb") * (1 << 20)));
@@ -259,9 +243,8 @@ RunOutcome finetune(const FinetuneRun& run) {
   const std::int64_t total_epochs = settings.total_epochs();
   const std::int64_t total_steps = total_epochs * per_epoch;
 
-  Checkpoints checkpoints(
-      writer ? run.dir / "checkpoints" : run.dir / "checkpoints" / ("rank-" + std::to_string(rank)),
-      static_cast<int>(recipe.integer("train.keep_checkpoints")));
+  Checkpoints checkpoints(rank_checkpoint_dir(run.dir, rank),
+                          static_cast<int>(recipe.integer("train.keep_checkpoints")));
   TrainingState state;
   state.extra = {{"best", nullptr},
                  {"without_improvement", 0},
@@ -269,25 +252,8 @@ RunOutcome finetune(const FinetuneRun& run) {
                  {"tested", false},
                  {"world_size", ranks}};
   if (run.resume) {
-    const auto latest = checkpoints.latest();
-    const double found = comm.all_reduce_sum(latest ? 1.0 : 0.0);
-    if (found != 0 && found != ranks) {
-      throw Error("rank " + std::to_string(rank) + ": only some ranks have checkpoints in " +
-                  (run.dir / "checkpoints").string() + " (resume with the world size the run had)");
-    }
-    if (latest) {
-      state = checkpoints.load(*latest, *model, optimizer);
-      const auto saved_ranks = state.extra.value("world_size", 1);
-      if (saved_ranks != ranks) {
-        throw Error("cannot resume " + run.dir.string() + " on " + std::to_string(ranks) +
-                    " rank(s): it was trained on " + std::to_string(saved_ranks));
-      }
-      if (comm.all_reduce_sum(static_cast<double>(state.step)) !=
-          static_cast<double>(state.step) * ranks) {
-        throw Error("rank " + std::to_string(rank) + ": the ranks' newest checkpoints are of " +
-                    "different steps (a rank died while saving); delete the newest step-*.pt of " +
-                    "every rank to resume from the one before");
-      }
+    if (const auto latest =
+            resume_every_rank(checkpoints, *model, optimizer, comm, run.dir, state)) {
       logger->info("resumed from {} at step {} (epoch {}, batch {})", latest->string(), state.step,
                    state.epoch + 1, state.position);
     } else {
@@ -323,11 +289,11 @@ RunOutcome finetune(const FinetuneRun& run) {
       {"threads", at::get_num_threads()},
       {"ranks", ranks},
       {"device", "cpu"},
-      {"started", started_text()},
+      {"started", utc_now_text()},
       {"genolm_version", GENOLM_VERSION}};
   if (writer) {
-    write_json(run.dir / "run.json", run_json);
-    write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", run.task}});
+    write_json_atomically(run.dir / "run.json", run_json);
+    write_json_atomically(run.dir / "model.json", {{"encoder", run.encoder}, {"task", run.task}});
   }
   logger->info(
       "{} encoder{} with {} parameters; {} layer groups; {} stages, {} epochs of {} "
@@ -342,7 +308,7 @@ RunOutcome finetune(const FinetuneRun& run) {
     run_json["last_step"] = state.step;
     run_json["task"]["best"] = state.extra.at("best");
     run_json["task"]["test"] = state.extra.value("test", nlohmann::json(nullptr));
-    write_json(run.dir / "run.json", run_json);
+    write_json_atomically(run.dir / "run.json", run_json);
     report::write_run_report(run.dir);
   };
   const auto save = [&] { checkpoints.save(*model, optimizer, state); };

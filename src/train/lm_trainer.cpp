@@ -20,6 +20,7 @@
 #include "train/checkpoint.h"
 #include "train/precision.h"
 #include "train/progress.h"
+#include "train/rank_state.h"
 #include "train/schedule.h"
 #include "train/stop_signals.h"
 #include "util/files.h"
@@ -126,18 +127,6 @@ std::int64_t steps_per_epoch(const data::LmStream& stream, const Settings& setti
   return std::max<std::int64_t>(1, batches / settings.accumulate);
 }
 
-// This session's start, in UTC.
-std::string started_text() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
-  return text;
-}
-
-void write_json(const std::filesystem::path& file, const nlohmann::json& json) {
-  write_file_atomically(file, json.dump(2) + "\n");
-}
-
 }  // namespace
 
 RunOutcome train_language_model(const PretrainRun& run) {
@@ -166,12 +155,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
                 " does not split evenly over " + std::to_string(ranks) +
                 " ranks (the global batch is divided by rows)");
   }
-  if (ranks > 1) {
-    auto parameters = model->parameters();
-    comm.broadcast(parameters, 0);
-    // Other ranks draw other dropout masks; rank 0 keeps the single-process stream.
-    if (rank > 0) torch::manual_seed(settings.seed + 1000003u * static_cast<std::uint64_t>(rank));
-  }
+  share_initial_weights(*model, comm, settings.seed);
   dist::GradientReducer reducer(
       model->parameters(), comm,
       static_cast<std::size_t>(recipe.number("dist.bucket_mb") * (1 << 20)));
@@ -197,33 +181,14 @@ RunOutcome train_language_model(const PretrainRun& run) {
 
   // Each rank checkpoints its own random states and carried LSTM state; rank 0's folder is the
   // run's, the others' sit beside it in rank-N/.
-  Checkpoints checkpoints(
-      writer ? run.dir / "checkpoints" : run.dir / "checkpoints" / ("rank-" + std::to_string(rank)),
-      static_cast<int>(recipe.integer("train.keep_checkpoints")));
+  Checkpoints checkpoints(rank_checkpoint_dir(run.dir, rank),
+                          static_cast<int>(recipe.integer("train.keep_checkpoints")));
   std::mt19937_64 loader_rng(settings.seed);
   TrainingState state;
   state.extra["world_size"] = ranks;
   if (run.resume) {
-    const auto latest = checkpoints.latest();
-    const double found = comm.all_reduce_sum(latest ? 1.0 : 0.0);
-    if (found != 0 && found != ranks) {
-      throw Error("rank " + std::to_string(rank) + ": only some ranks have checkpoints in " +
-                  (run.dir / "checkpoints").string() + " (resume with the world size the run had)");
-    }
-    if (latest) {
-      state = checkpoints.load(*latest, *model, optimizer);
-      const auto saved_ranks = state.extra.value("world_size", 1);
-      if (saved_ranks != ranks) {
-        throw Error("cannot resume " + run.dir.string() + " on " + std::to_string(ranks) +
-                    " rank(s): it was trained on " + std::to_string(saved_ranks) +
-                    " (each rank's data position and random state are in the checkpoints)");
-      }
-      if (comm.all_reduce_sum(static_cast<double>(state.step)) !=
-          static_cast<double>(state.step) * ranks) {
-        throw Error("rank " + std::to_string(rank) + ": the ranks' newest checkpoints are of " +
-                    "different steps (a rank died while saving); delete the newest step-*.pt of " +
-                    "every rank to resume from the one before");
-      }
+    if (const auto latest =
+            resume_every_rank(checkpoints, *model, optimizer, comm, run.dir, state)) {
       std::istringstream(state.loader_rng) >> loader_rng;
       stream.set_position(state.position);
       encoder->set_state(state.carried);
@@ -250,11 +215,12 @@ RunOutcome train_language_model(const PretrainRun& run) {
       {"threads", at::get_num_threads()},
       {"ranks", ranks},
       {"device", "cpu"},
-      {"started", started_text()},
+      {"started", utc_now_text()},
       {"genolm_version", GENOLM_VERSION}};
   if (writer) {
-    write_json(run.dir / "run.json", run_json);
-    write_json(run.dir / "model.json", {{"encoder", run.encoder}, {"task", "language_model"}});
+    write_json_atomically(run.dir / "run.json", run_json);
+    write_json_atomically(run.dir / "model.json",
+                          {{"encoder", run.encoder}, {"task", "language_model"}});
   }
   logger->info("{} with {} parameters; {} steps ({} per epoch), batch {} x {} tokens, {} threads{}",
                settings.arch, parameter_count, total_steps, per_epoch, settings.batch,
@@ -269,7 +235,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
     if (!writer) return;
     run_json["status"] = status;
     run_json["last_step"] = state.step;
-    write_json(run.dir / "run.json", run_json);
+    write_json_atomically(run.dir / "run.json", run_json);
     report::write_run_report(run.dir);
   };
   auto save = [&] {

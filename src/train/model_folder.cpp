@@ -6,19 +6,10 @@
 
 #include "genolm/error.h"
 #include "models/model_factory.h"
+#include "util/files.h"
 
 namespace genolm::train {
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error("cannot read " + file.string());
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(file.string() + " is not valid JSON (" + e.what() + ")");
-  }
-}
 
 void load_weights(torch::nn::Module& module, const std::filesystem::path& file) {
   if (!std::filesystem::exists(file)) {
@@ -68,7 +59,7 @@ ModelFolder load_model_folder(const std::filesystem::path& dir) {
   }
   ModelFolder folder;
   folder.dir = dir;
-  folder.description = read_json(dir / "model.json");
+  folder.description = read_json_file(dir / "model.json");
   folder.tokenizer = tokenizers::load_tokenizer(dir / "tokenizer");
   try {
     const auto& encoder = folder.description.at("encoder");

@@ -58,10 +58,7 @@ class Process {
  public:
   Process(const std::string& command_line, const std::filesystem::path& out,
           const std::filesystem::path& err) {
-    std::vector<std::string> words;
-    std::istringstream split(command_line);
-    for (std::string word; split >> word;)
-      words.push_back(word);
+    auto words = test::split_words(command_line);
     std::vector<char*> argv;
     for (auto& word : words)
       argv.push_back(word.data());
@@ -175,24 +172,11 @@ std::filesystem::path newest_checkpoint(const std::filesystem::path& dir) {
   return newest;
 }
 
-std::string tandem_repeats(std::size_t length, unsigned seed) {
-  std::mt19937 rng(seed);
-  const std::string unit = test::random_dna(37, seed);
-  std::string dna;
-  while (dna.size() < length)
-    dna += unit;
-  dna.resize(length);
-  for (char& base : dna) {
-    if (rng() % 100 < 3) base = "ACGT"[rng() % 4];
-  }
-  return dna;
-}
-
 class DataParallel : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string fasta = ">repeats\n";
-    const std::string dna = tandem_repeats(40000, 5);
+    const std::string dna = test::tandem_repeats(40000, 5);
     for (std::size_t i = 0; i < dna.size(); i += 70)
       fasta += dna.substr(i, 70) + "\n";
     test::write_text(dir_ / "genome.fa", fasta);

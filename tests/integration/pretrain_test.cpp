@@ -15,25 +15,11 @@
 namespace genolm {
 namespace {
 
-// DNA with real structure: tandem copies of a 37-base unit with 3% substitutions.
-std::string tandem_repeats(std::size_t length, unsigned seed) {
-  std::mt19937 rng(seed);
-  const std::string unit = test::random_dna(37, seed);
-  std::string dna;
-  while (dna.size() < length)
-    dna += unit;
-  dna.resize(length);
-  for (char& base : dna) {
-    if (rng() % 100 < 3) base = "ACGT"[rng() % 4];
-  }
-  return dna;
-}
-
 class Pretrain : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string fasta = ">repeats\n";
-    const std::string dna = tandem_repeats(120000, 3);
+    const std::string dna = test::tandem_repeats(120000, 3);
     for (std::size_t i = 0; i < dna.size(); i += 70)
       fasta += dna.substr(i, 70) + "\n";
     test::write_text(dir_ / "genome.fa", fasta);

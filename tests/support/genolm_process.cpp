@@ -23,6 +23,14 @@ long checkpoint_count(const std::filesystem::path& dir) {
 
 }  // namespace
 
+std::vector<std::string> split_words(const std::string& command_line) {
+  std::vector<std::string> words;
+  std::istringstream split(command_line);
+  for (std::string word; split >> word;)
+    words.push_back(word);
+  return words;
+}
+
 int run_command(const std::string& command_line, const std::filesystem::path& out,
                 const std::filesystem::path& err) {
   const std::string full =
@@ -34,10 +42,7 @@ int run_command(const std::string& command_line, const std::filesystem::path& ou
 int interrupt_after_new_checkpoint(const std::string& command_line,
                                    const std::filesystem::path& checkpoints, int signal) {
   const long existing = checkpoint_count(checkpoints);
-  std::vector<std::string> words;
-  std::istringstream split(command_line);
-  for (std::string word; split >> word;)
-    words.push_back(word);
+  auto words = split_words(command_line);
   std::vector<char*> argv;
   for (auto& word : words)
     argv.push_back(word.data());

@@ -9,6 +9,9 @@
 
 namespace genolm::test {
 
+// The words of a command line split on spaces (no quoting): argv for execv without a shell.
+std::vector<std::string> split_words(const std::string& command_line);
+
 // Runs `command_line` through the shell with stdout and stderr sent to the two files.
 int run_command(const std::string& command_line, const std::filesystem::path& out,
                 const std::filesystem::path& err);

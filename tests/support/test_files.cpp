@@ -64,4 +64,17 @@ std::string random_dna(std::size_t length, unsigned seed) {
   return dna;
 }
 
+std::string tandem_repeats(std::size_t length, unsigned seed) {
+  std::mt19937 rng(seed);
+  const std::string unit = random_dna(37, seed);
+  std::string dna;
+  while (dna.size() < length)
+    dna += unit;
+  dna.resize(length);
+  for (char& base : dna) {
+    if (rng() % 100 < 3) base = "ACGT"[rng() % 4];
+  }
+  return dna;
+}
+
 }  // namespace genolm::test

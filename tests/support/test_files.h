@@ -32,4 +32,8 @@ std::string error_of(const std::function<void()>& action);
 // A deterministic pseudo-random DNA string of `length` bases over ACGT.
 std::string random_dna(std::size_t length, unsigned seed);
 
+// DNA with real structure for language models to learn: tandem copies of a 37-base unit with 3%
+// substitutions.
+std::string tandem_repeats(std::size_t length, unsigned seed);
+
 }  // namespace genolm::test
