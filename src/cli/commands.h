@@ -50,10 +50,6 @@ void register_predict(CLI::App& app, Action& action, const GlobalOptions& global
 void register_evaluate(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_embed(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_launch(CLI::App& app, Action& action, const GlobalOptions& globals);
-// Names taken for later versions: `names` among the reserved ones (launch).
-void register_reserved(CLI::App& app, Action& action, const std::vector<std::string>& names);
-// For a reserved command that takes no recipe, the line that says it is not here yet.
-std::optional<std::string> reserved_message(const std::string& command);
 // Placeholders in genolm's own help for the commands genolm-train serves.
 void register_torch_placeholders(CLI::App& app);
 

@@ -152,7 +152,7 @@ TEST(Cli, BadInputsGiveOneClearLine) {
                      "'word' is not one of kmer, nucleotide, protein, bpe, unigram");
 }
 
-TEST(Cli, ReservedCommandsSayTheyAreNotHereYet) {
+TEST(Cli, TrainingCommandsCheckTheirArguments) {
   test::TempDir dir;
   expect_clear_error(genolm(dir, "launch --nproc 2 --"), "needs the worker command after '--'");
   expect_clear_error(genolm(dir, "finetune"), "task.train is empty");

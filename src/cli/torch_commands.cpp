@@ -1,0 +1,30 @@
+// The commands build/genolm hands to build/genolm-train (they need LibTorch), listed once more in
+// genolm's own --help so that one program shows every command.
+#include "cli/commands.h"
+
+namespace genolm::cli {
+namespace {
+
+struct TorchCommand {
+  const char* name;
+  const char* summary;
+};
+
+constexpr TorchCommand kTorchCommandHelp[] = {
+    {"pretrain", "pretrain a language model on genomes"},
+    {"finetune", "fine-tune for classification or regression (ULMFiT)"},
+    {"predict", "predict with a fine-tuned model"},
+    {"evaluate", "metrics of a fine-tuned model on a labelled file"},
+    {"embed", "extract sequence embeddings"},
+    {"launch", "start data-parallel workers (torchrun-style)"},
+};
+
+}  // namespace
+
+void register_torch_placeholders(CLI::App& app) {
+  // genolm hands these commands to genolm-train before parsing; the entries only show in --help.
+  for (const auto& command : kTorchCommandHelp)
+    app.add_subcommand(command.name, command.summary)->allow_extras();
+}
+
+}  // namespace genolm::cli
