@@ -4,7 +4,6 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -15,6 +14,8 @@
 #include "io/npy_writer.h"
 #include "models/pooling_head.h"
 #include "models/sequence_classifier.h"
+#include "train/inference.h"
+#include "util/files.h"
 #include "util/log.h"
 
 namespace genolm::cli {
@@ -49,26 +50,11 @@ std::filesystem::path ids_file(const std::filesystem::path& out) {
 torch::Tensor embed_block(models::Encoder& encoder,
                           const std::vector<std::vector<std::int32_t>>& tokens,
                           const EmbedFlags& flags, std::int64_t chunk) {
-  std::vector<std::size_t> lengths;
-  for (const auto& sequence : tokens)
-    lengths.push_back(sequence.size());
-  torch::Tensor result;
-  for (const auto& indices :
-       data::sorted_batches(lengths, static_cast<std::size_t>(flags.input.batch_size))) {
-    std::vector<const std::vector<std::int32_t>*> sequences;
-    for (const std::size_t i : indices)
-      sequences.push_back(&tokens[i]);
-    auto padded = data::pad_batch(sequences);
-    const auto ids = torch::from_blob(padded.ids.data(), {padded.rows, padded.steps}, torch::kLong);
-    const auto batch_lengths = torch::from_blob(padded.lengths.data(), {padded.rows}, torch::kLong);
-    const auto states = models::encode_in_chunks(encoder, ids, chunk, 0);
-    const auto pooled = models::masked_pool(states, batch_lengths, pooling_of(flags.pool));
-    if (!result.defined())
-      result = torch::empty({static_cast<std::int64_t>(tokens.size()), pooled.size(1)});
-    std::vector<std::int64_t> rows(indices.begin(), indices.end());
-    result.index_copy_(0, torch::tensor(rows, torch::kLong), pooled);
-  }
-  return result;
+  return train::map_in_length_batches(
+      tokens, flags.input.batch_size, [&](const train::BatchTensors& batch) {
+        const auto states = models::encode_in_chunks(encoder, batch.ids, chunk, 0);
+        return models::masked_pool(states, batch.lengths, pooling_of(flags.pool));
+      });
 }
 
 int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
@@ -118,9 +104,7 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   if (!npy) throw Error(flags.input.input + ": holds no records to embed");
   npy->finish();
   const auto ids_path = ids_file(flags.out);
-  std::ofstream ids(ids_path, std::ios::binary | std::ios::trunc);
-  ids << ids_text;
-  if (!ids) throw Error("cannot write " + ids_path.string());
+  write_file_atomically(ids_path, ids_text);
   log("embed")->info("{} embeddings ({} pooling, layer {}) written to {} with ids in {}", total,
                      flags.pool, flags.layer == 0 ? encoder.layer_count() : flags.layer, flags.out,
                      ids_path.string());

@@ -7,7 +7,6 @@
 
 #include "cli/commands.h"
 #include "cli/model_input.h"
-#include "genolm/error.h"
 #include "train/inference.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -19,8 +18,7 @@ struct EvaluateFlags {
   ModelInputOptions input;
   std::string out = "metrics.json";
   std::string predictions;
-  bool rc_average = false;
-  bool no_rc_average = false;
+  StrandFlags strands;
 };
 
 void print_metrics(const nlohmann::json& metrics) {
@@ -40,17 +38,10 @@ void print_metrics(const nlohmann::json& metrics) {
 
 int run_evaluate(const EvaluateFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = train::load_model_folder(flags.input.model);
-  if (!folder.fine_tuned()) {
-    throw Error(flags.input.model + " is a pretraining run: evaluate needs a fine-tuned run");
-  }
-  const bool rc_average = (folder.rc_average || flags.rc_average) && !flags.no_rc_average;
+  auto folder = load_fine_tuned(flags.input.model, "evaluate");
+  const bool rc_average = flags.strands.average(folder);
   const auto examples = read_examples(flags.input, folder, /*with_labels=*/true, rc_average);
-  const auto predictions =
-      train::predict(*folder.classifier, examples, folder.scheme, folder.scaling,
-                     {.batch_size = flags.input.batch_size,
-                      .autocast = folder.bf16 && folder.transformer(),
-                      .rc_average = rc_average});
+  const auto predictions = predict_with(folder, examples, flags.input.batch_size, rc_average);
   auto metrics = train::task_metrics(folder.scheme, predictions, examples, folder.scaling);
   metrics["examples"] = examples.size();
   metrics["input"] = flags.input.input;
@@ -72,9 +63,7 @@ void register_evaluate(CLI::App& app, Action& action, const GlobalOptions& globa
   flags->input.add_to(*command);
   command->add_option("--out", flags->out, "the metrics as JSON")->capture_default_str();
   command->add_option("--predictions", flags->predictions, "also write the predictions (TSV)");
-  command->add_flag("--rc-average", flags->rc_average,
-                    "average over both DNA strands (default: as the model was fine-tuned)");
-  command->add_flag("--no-rc-average", flags->no_rc_average, "read the given strand only");
+  flags->strands.add_to(*command);
   command->callback([&action, &globals, flags] {
     action = [&globals, flags] { return run_evaluate(*flags, globals); };
   });

@@ -39,12 +39,11 @@ std::vector<std::string> worker_argv(const LaunchFlags& flags, const CLI::App& a
                 std::string(kExample) + ")");
   }
   std::vector<std::string> argv = {this_program().string()};
-  // Without --threads a worker would take every core (resolved_threads() ignores
-  // OMP_NUM_THREADS), nproc times over: give each its share instead.
-  const int threads = app.get_option("--threads")->count() > 0
-                          ? globals.threads
-                          : dist::threads_per_worker(flags.options.nproc);
-  argv.insert(argv.end(), {"--threads", std::to_string(threads)});
+  // Without --threads each worker takes the share of the cores that the launcher puts in its
+  // OMP_NUM_THREADS.
+  if (app.get_option("--threads")->count() > 0) {
+    argv.insert(argv.end(), {"--threads", std::to_string(globals.threads)});
+  }
   if (app.get_option("--log-level")->count() > 0) {
     argv.insert(argv.end(), {"--log-level", globals.log_level});
   }

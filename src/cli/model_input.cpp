@@ -1,5 +1,6 @@
 #include "cli/model_input.h"
 
+#include "genolm/error.h"
 #include "io/labelled.h"
 
 namespace genolm::cli {
@@ -27,6 +28,29 @@ io::LabelledSpec ModelInputOptions::columns(const train::ModelFolder& folder,
   if (!id_column.empty()) spec.id_column = id_column;
   if (!with_labels) spec.label_columns.clear();
   return spec;
+}
+
+void StrandFlags::add_to(CLI::App& command) {
+  command.add_flag("--rc-average", rc_average,
+                   "average over both DNA strands (default: as the model was fine-tuned)");
+  command.add_flag("--no-rc-average", no_rc_average, "read the given strand only");
+}
+
+train::ModelFolder load_fine_tuned(const std::string& model, const std::string& command) {
+  auto folder = train::load_model_folder(model);
+  if (!folder.fine_tuned()) {
+    throw Error(model + " is a pretraining run: " + command +
+                " needs a fine-tuned run (use 'genolm embed' for a language model's embeddings)");
+  }
+  return folder;
+}
+
+train::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,
+                                std::int64_t batch_size, bool rc_average) {
+  return train::predict(*folder.classifier, examples, folder.scheme, folder.scaling,
+                        {.batch_size = batch_size,
+                         .autocast = folder.bf16 && folder.transformer(),
+                         .rc_average = rc_average});
 }
 
 data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,

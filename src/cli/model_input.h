@@ -24,6 +24,25 @@ struct ModelInputOptions {
   io::LabelledSpec columns(const train::ModelFolder& folder, bool with_labels) const;
 };
 
+// predict's and evaluate's strand flags: averaging over both DNA strands as the model was
+// fine-tuned, unless --rc-average or --no-rc-average says otherwise.
+struct StrandFlags {
+  bool rc_average = false;
+  bool no_rc_average = false;
+  void add_to(CLI::App& command);
+  bool average(const train::ModelFolder& folder) const {
+    return (folder.rc_average || rc_average) && !no_rc_average;
+  }
+};
+
+// The run folder of a fine-tuned model; `command` ("predict") names who needs it in the error a
+// pretraining run gets.
+train::ModelFolder load_fine_tuned(const std::string& model, const std::string& command);
+
+// Predictions for `examples` with the folder's precision and the given batch and strands.
+train::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,
+                                std::int64_t batch_size, bool rc_average);
+
 // Reads and tokenizes the whole input (with labels checked against the model when asked).
 data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,
                                  bool with_labels, bool both_strands);

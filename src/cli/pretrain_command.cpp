@@ -67,10 +67,6 @@ int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
         data::build_corpus_from_recipe(recipe, corpus_dir, threads, /*overwrite=*/true);
       }
     }
-    if (!std::filesystem::exists(run_dir / "tokenizer")) {
-      tokenizers::load_tokenizer(data::TokenCorpus(corpus_dir).tokenizer_dir())
-          ->save(run_dir / "tokenizer");
-    }
   } else {
     run_dir = std::filesystem::path(recipe.string("run.dir")) / run_name(recipe, flags.recipe);
     if (corpus_dir.empty()) corpus_dir = run_dir / "corpus";
@@ -79,6 +75,9 @@ int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
   // 'genolm corpus' and named by data.corpus: this wait is bounded by dist.timeout).
   job.comm->barrier();
   const data::TokenCorpus corpus(corpus_dir);
+  if (job.writer() && !std::filesystem::exists(run_dir / "tokenizer")) {
+    tokenizers::load_tokenizer(corpus.tokenizer_dir())->save(run_dir / "tokenizer");
+  }
 
   train::PretrainRun run;
   run.dir = run_dir;

@@ -1,23 +1,19 @@
-#include <cstdlib>
 #include <iostream>
-#include <thread>
 
 #include "cli/commands.h"
+#include "dist/launcher.h"
 
 namespace genolm::cli {
 
 int GlobalOptions::resolved_threads() const {
-  if (threads > 0) return threads;
-  // OMP_NUM_THREADS next: `genolm launch` and torchrun share the cores among workers that way.
-  if (const char* omp = std::getenv("OMP_NUM_THREADS")) {
-    const int value = std::atoi(omp);
-    if (value > 0) return value;
-  }
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Then OMP_NUM_THREADS (how `genolm launch` and torchrun share the cores among workers), then
+  // every core this process may run on.
+  return threads > 0 ? threads : dist::threads_per_worker(1);
 }
 
 void add_global_options(CLI::App& app, GlobalOptions& globals) {
-  app.add_option("--threads", globals.threads, "threads to use (default: every core)")
+  app.add_option("--threads", globals.threads,
+                 "threads to use (default: OMP_NUM_THREADS, else every core)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", globals.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();

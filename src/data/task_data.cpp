@@ -153,6 +153,14 @@ SplitIndices stratified_split(const std::vector<std::int64_t>& strata, double va
   return split;
 }
 
+std::vector<std::size_t> token_lengths(const std::vector<std::vector<std::int32_t>>& tokens) {
+  std::vector<std::size_t> lengths;
+  lengths.reserve(tokens.size());
+  for (const auto& sequence : tokens)
+    lengths.push_back(sequence.size());
+  return lengths;
+}
+
 std::vector<std::vector<std::size_t>> sortish_batches(const std::vector<std::size_t>& lengths,
                                                       std::size_t batch_size,
                                                       std::mt19937_64& rng) {

@@ -62,6 +62,9 @@ struct SplitIndices {
 SplitIndices stratified_split(const std::vector<std::int64_t>& strata, double valid_fraction,
                               double test_fraction, std::uint64_t seed);
 
+// The number of tokens of each sequence.
+std::vector<std::size_t> token_lengths(const std::vector<std::vector<std::int32_t>>& tokens);
+
 // Batches of indices. Training: fastai's sortish order (shuffle, sort chunks of 50 batches by
 // length, longest batch first, the rest shuffled), so padding stays small and batches still vary.
 // Evaluation: longest first, in order.

@@ -102,12 +102,12 @@ struct Settings {
   }
 };
 
+// With augmentation an example may be read on either strand: sort by the longer.
 std::vector<std::size_t> lengths_of(const data::TaskExamples& examples, bool rc_strand_too) {
-  std::vector<std::size_t> lengths;
-  for (std::size_t i = 0; i < examples.size(); ++i) {
-    std::size_t length = examples.tokens[i].size();
-    if (rc_strand_too) length = std::max(length, examples.rc_tokens[i].size());
-    lengths.push_back(length);
+  auto lengths = data::token_lengths(examples.tokens);
+  if (rc_strand_too) {
+    for (std::size_t i = 0; i < lengths.size(); ++i)
+      lengths[i] = std::max(lengths[i], examples.rc_tokens[i].size());
   }
   return lengths;
 }
@@ -134,11 +134,6 @@ EpochPlan plan_epoch(const data::TaskExamples& train, const Settings& settings,
       plan.other_strand[i] = coin(rng);
   }
   return plan;
-}
-
-std::int64_t batches_per_epoch(std::size_t examples, std::int64_t batch) {
-  const auto n = static_cast<std::int64_t>(examples);
-  return n / batch + (n % batch >= 2 ? 1 : 0);
 }
 
 void save_module(const torch::nn::Module& module, const std::filesystem::path& file) {
@@ -204,8 +199,7 @@ RunOutcome finetune(const FinetuneRun& run) {
 
   // Data parallel: rank 0's weights everywhere; each rank trains on every ranks-th batch of the
   // shared batch order, gradients are averaged; rank 0 alone evaluates and writes the run folder.
-  dist::Communicator single(dist::World{}, "gloo", std::chrono::seconds(1));
-  dist::Communicator& comm = run.comm != nullptr ? *run.comm : single;
+  dist::Communicator& comm = job_communicator(run.comm);
   const int rank = comm.rank(), ranks = comm.size();
   const bool writer = rank == 0;
   share_initial_weights(*model, comm, settings.seed);
@@ -235,7 +229,9 @@ RunOutcome finetune(const FinetuneRun& run) {
     class_weights = torch::tensor(weights);
   }
 
-  const std::int64_t per_epoch = batches_per_epoch(train.size(), settings.batch) / ranks;
+  // Every epoch has as many batches (only their order changes); each rank takes 1 of `ranks`.
+  const auto per_epoch =
+      static_cast<std::int64_t>(plan_epoch(train, settings, 0).batches.size()) / ranks;
   if (per_epoch == 0) {
     throw Error("the train split has " + std::to_string(train.size()) + " example(s): too few to " +
                 "train on (at least 2 per rank and batch are needed)");
@@ -381,9 +377,7 @@ RunOutcome finetune(const FinetuneRun& run) {
       for (const std::size_t e : indices)
         sequences.push_back(plan.other_strand[e] ? &train.rc_tokens[e] : &train.tokens[e]);
       auto padded = data::pad_batch(sequences);
-      const auto ids =
-          torch::from_blob(padded.ids.data(), {padded.rows, padded.steps}, torch::kLong);
-      const auto lengths = torch::from_blob(padded.lengths.data(), {padded.rows}, torch::kLong);
+      const auto [ids, lengths] = batch_tensors(padded);
 
       const ScheduleValue value = schedule_at(schedule, state.step - stage_first_step);
       const auto rates = group_learning_rates(value.lr, group_count, trainable, settings.lr_div);

@@ -16,40 +16,41 @@
 namespace genolm::train {
 namespace {
 
-std::vector<std::size_t> lengths_of(const std::vector<std::vector<std::int32_t>>& tokens) {
-  std::vector<std::size_t> lengths;
-  lengths.reserve(tokens.size());
-  for (const auto& sequence : tokens)
-    lengths.push_back(sequence.size());
-  return lengths;
-}
-
 // Raw outputs [examples x outputs] for one strand, in the examples' order.
 torch::Tensor raw_outputs(models::SequenceClassifier& model,
                           const std::vector<std::vector<std::int32_t>>& tokens,
-                          std::int64_t outputs, const InferenceOptions& options) {
-  auto result = torch::empty({static_cast<std::int64_t>(tokens.size()), outputs});
-  const auto batches =
-      data::sorted_batches(lengths_of(tokens), static_cast<std::size_t>(options.batch_size));
-  for (const auto& indices : batches) {
+                          const InferenceOptions& options) {
+  return map_in_length_batches(tokens, options.batch_size, [&](const BatchTensors& batch) {
+    CpuAutocast autocast(options.autocast);
+    return model.forward(batch.ids, batch.lengths).to(torch::kFloat);
+  });
+}
+
+}  // namespace
+
+BatchTensors batch_tensors(data::PaddedBatch& batch) {
+  return {torch::from_blob(batch.ids.data(), {batch.rows, batch.steps}, torch::kLong),
+          torch::from_blob(batch.lengths.data(), {batch.rows}, torch::kLong)};
+}
+
+torch::Tensor map_in_length_batches(
+    const std::vector<std::vector<std::int32_t>>& tokens, std::int64_t batch_size,
+    const std::function<torch::Tensor(const BatchTensors&)>& per_batch) {
+  torch::Tensor result;
+  for (const auto& indices :
+       data::sorted_batches(data::token_lengths(tokens), static_cast<std::size_t>(batch_size))) {
     std::vector<const std::vector<std::int32_t>*> sequences;
     for (const std::size_t i : indices)
       sequences.push_back(&tokens[i]);
     auto padded = data::pad_batch(sequences);
-    const auto ids = torch::from_blob(padded.ids.data(), {padded.rows, padded.steps}, torch::kLong);
-    const auto lengths = torch::from_blob(padded.lengths.data(), {padded.rows}, torch::kLong);
-    torch::Tensor out;
-    {
-      CpuAutocast autocast(options.autocast);
-      out = model.forward(ids, lengths).to(torch::kFloat);
-    }
-    std::vector<std::int64_t> rows(indices.begin(), indices.end());
+    const auto out = per_batch(batch_tensors(padded));
+    if (!result.defined())
+      result = torch::empty({static_cast<std::int64_t>(tokens.size()), out.size(1)}, out.options());
+    const std::vector<std::int64_t> rows(indices.begin(), indices.end());
     result.index_copy_(0, torch::tensor(rows, torch::kLong), out);
   }
   return result;
 }
-
-}  // namespace
 
 Predictions predict(models::SequenceClassifier& model, const data::TaskExamples& examples,
                     const data::LabelScheme& scheme, const TargetScaling& scaling,
@@ -66,9 +67,9 @@ Predictions predict(models::SequenceClassifier& model, const data::TaskExamples&
   const auto finish = [&](const torch::Tensor& raw) {
     return classify ? torch::softmax(raw, 1) : raw;
   };
-  auto values = finish(raw_outputs(model, examples.tokens, outputs, options));
+  auto values = finish(raw_outputs(model, examples.tokens, options));
   if (options.rc_average) {
-    values = (values + finish(raw_outputs(model, examples.rc_tokens, outputs, options))) / 2;
+    values = (values + finish(raw_outputs(model, examples.rc_tokens, options))) / 2;
   }
   if (was_training) model.train();
 

@@ -5,6 +5,7 @@
 // they cannot disagree.
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -32,6 +33,19 @@ struct Predictions {
   std::vector<double> values;
   std::size_t width = 0;
 };
+
+// A padded batch as the tensors models read: ids [rows, steps] and lengths [rows], int64. They
+// view `batch`'s memory, which must outlive them.
+struct BatchTensors {
+  torch::Tensor ids, lengths;
+};
+BatchTensors batch_tensors(data::PaddedBatch& batch);
+
+// Runs `per_batch` over `tokens` in batches of similar length (longest first) and returns its
+// rows [sequences x columns] in the sequences' own order.
+torch::Tensor map_in_length_batches(
+    const std::vector<std::vector<std::int32_t>>& tokens, std::int64_t batch_size,
+    const std::function<torch::Tensor(const BatchTensors&)>& per_batch);
 
 Predictions predict(models::SequenceClassifier& model, const data::TaskExamples& examples,
                     const data::LabelScheme& scheme, const TargetScaling& scaling,

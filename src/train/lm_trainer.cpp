@@ -146,8 +146,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
 
   // Data parallel: every rank starts from rank 0's weights and reads its own rows of the global
   // batch; rank 0 alone evaluates and writes the run folder.
-  dist::Communicator single(dist::World{}, "gloo", std::chrono::seconds(1));
-  dist::Communicator& comm = run.comm != nullptr ? *run.comm : single;
+  dist::Communicator& comm = job_communicator(run.comm);
   const int rank = comm.rank(), ranks = comm.size();
   const bool writer = rank == 0;
   if (settings.batch % ranks != 0) {

@@ -80,6 +80,8 @@ ModelFolder load_model_folder(const std::filesystem::path& dir) {
       folder.columns.id_column = columns.at("id").get<std::string>();
     } else {
       load_weights(*folder.encoder, dir / "encoder.pt");
+      // The transformer reads windows of its context; the LSTM carries its state from chunk to
+      // chunk, so at inference its chunk length changes memory only (70: fastai's bptt).
       folder.chunk =
           encoder.at("arch") == "transformer" ? encoder.at("context").get<std::int64_t>() : 70;
     }

@@ -7,6 +7,11 @@
 
 namespace genolm::train {
 
+dist::Communicator& job_communicator(dist::Communicator* comm) {
+  static dist::Communicator single(dist::World{}, "gloo", std::chrono::seconds(1));
+  return comm != nullptr ? *comm : single;
+}
+
 void share_initial_weights(torch::nn::Module& model, dist::Communicator& comm, std::uint64_t seed) {
   if (comm.size() == 1) return;
   auto parameters = model.parameters();
