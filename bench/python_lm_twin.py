@@ -15,13 +15,33 @@ Run it with Debian's interpreter, which carries PyTorch 1.13 (CPU):
 
   /usr/bin/python3 bench/python_lm_twin.py --corpus DIR --arch awd_lstm --steps 20
   /usr/bin/python3 bench/python_lm_twin.py --self-check
+
+On a GPU (`--device cuda` or `cuda:N`, with an interpreter whose PyTorch has CUDA; the CPU default
+is unchanged) the model, the batches and the optimizer state live on the device:
+  * batches are copied from pinned memory without blocking, so the host never waits for the GPU
+    between steps (a pageable copy would synchronize the stream every step);
+  * the AWD-LSTM still calls torch.lstm with its own (DropConnect-ed) weight list, which on CUDA
+    is cuDNN's LSTM with the weights re-packed every call, exactly what fastai's WeightDropout
+    around nn.LSTM does (fastai silences the "not part of single contiguous chunk" warning too);
+  * the transformer's attention is PyTorch's fused F.scaled_dot_product_attention (flash or
+    memory-efficient kernels) where the private 1.13 kernel does not exist;
+  * bf16 is torch.autocast("cuda", dtype=torch.bfloat16) around forward and loss, for both models.
+    PyTorch's autocast casts cuDNN's RNN to float16 whatever the autocast dtype
+    (aten/src/ATen/cudnn/AutocastRNN.cpp), so under "bf16" the twin's LSTM layers compute in fp16;
+    the JSON line's `lstm_dtype` says what they ran in;
+  * the clock is read after torch.cuda.synchronize() at the start and the end of the timed steps;
+    per-step times (min/median/max on stderr) come from CUDA events, so the steps are not
+    serialised by the measurement. fp32 uses PyTorch's defaults: no TF32 in matmuls, TF32
+    allowed in cuDNN (which the LSTM uses); the JSON line records both flags.
 """
 import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -94,8 +114,11 @@ class LMStreams:
     at every epoch start).
     """
 
-    def __init__(self, tokens, batch, seq):
+    def __init__(self, tokens, batch, seq, device=None):
         self.tokens, self.batch, self.seq = tokens, batch, seq
+        # None (the CPU) hands out CPU tensors; a CUDA device gets each batch through pinned
+        # memory with a non-blocking copy of the whole [batch, seq+1] block.
+        self.device = device
         self.part = (tokens.n_tokens - 1) // batch
         self.per_part = self.part // seq
         if self.per_part == 0:
@@ -112,6 +135,8 @@ class LMStreams:
                          for b in range(self.batch)])
         self.index += 1
         rows = torch.from_numpy(rows)
+        if self.device is not None:
+            rows = rows.pin_memory().to(self.device, non_blocking=True)
         return rows[:, :-1], rows[:, 1:], wrapped
 
 
@@ -246,12 +271,17 @@ def awd_lstm_loss(model_out, targets):
 # --------------------------------------------------------------------------------------------
 
 _SDPA = getattr(F, "_scaled_dot_product_attention", None)  # PyTorch 1.13's (private) kernel
+_SDPA_2 = getattr(F, "scaled_dot_product_attention", None)  # PyTorch 2.x's (public) kernel
 
 
 def causal_attention(q, k, v):
     """softmax(q k^T / sqrt(d) + causal mask) v on [batch, heads, time, head_dim]."""
     if _SDPA is not None:
         return _SDPA(q, k, v, None, 0.0, False, True)[0]
+    if _SDPA_2 is not None and q.is_cuda:
+        # On a GPU the fused kernels (flash / memory-efficient) are what a PyTorch user gets;
+        # the CPU keeps the path it always had, so CPU figures do not move.
+        return _SDPA_2(q, k, v, dropout_p=0.0, is_causal=True)
     t = q.size(-2)
     scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
     future = torch.ones(t, t, dtype=torch.bool, device=q.device).triu(1)
@@ -471,6 +501,8 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--bptt", type=int, default=70, help="AWD-LSTM sequence length")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (default), cuda or cuda:N (needs a CUDA build of PyTorch)")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--warmup-steps", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20, help="timed steps (after warm-up)")
@@ -490,11 +522,25 @@ def main():
         parser.error("--corpus is required")
     if args.steps < 1 or args.warmup_steps < 0:
         parser.error("--steps must be >= 1 and --warmup-steps >= 0")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
+        parser.error(f"--device {args.device}: expected cpu, cuda or cuda:N")
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    if cuda:
+        if not torch.cuda.is_available():
+            parser.error(f"--device {args.device}: this PyTorch ({torch.__version__}) sees no "
+                         f"CUDA device")
+        if device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        torch.cuda.set_device(device)
+        # fastai's WeightDropout silences this too: the DropConnect-ed weights are a fresh tensor
+        # every call, so cuDNN re-packs them every call (that cost is part of the semantics).
+        warnings.filterwarnings("ignore", message=".*not part of single contiguous chunk.*")
     torch.manual_seed(args.seed)
 
     tokens = TokenArray(args.corpus)
     seq = args.bptt if args.arch == "awd_lstm" else args.context
-    streams = LMStreams(tokens, args.batch, seq)
+    streams = LMStreams(tokens, args.batch, seq, device if cuda else None)
     if args.arch == "awd_lstm":
         model = AWDLSTMLM(tokens.vocab_size, args.emb, args.hidden, args.layers, args.drop_mult)
         loss_fn = awd_lstm_loss
@@ -502,6 +548,8 @@ def main():
         model = TransformerLM(tokens.vocab_size, args.emb, args.hidden, args.layers, args.heads,
                               args.context, args.positions, args.drop_mult)
         loss_fn = transformer_loss
+    if cuda:
+        model.to(device)  # after initialisation on the CPU, so the weights are the CPU run's
     model.train()
     params = count_params(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), eps=1e-5,
@@ -510,7 +558,15 @@ def main():
         f"{args.arch}: {params:,} parameters; corpus {tokens.n_tokens:,} tokens, vocab "
         f"{tokens.vocab_size}; {args.batch} x {seq} tokens per step, {streams.per_part} steps "
         f"per epoch")
-    if args.arch == "awd_lstm" and args.precision == "bf16":
+    if cuda:
+        log(f"device {device}: {torch.cuda.get_device_name(device)}; CUDA {torch.version.cuda}, "
+            f"cuDNN {torch.backends.cudnn.version()}; TF32 matmul "
+            f"{torch.backends.cuda.matmul.allow_tf32}, TF32 cuDNN "
+            f"{torch.backends.cudnn.allow_tf32}")
+        if args.arch == "awd_lstm" and args.precision == "bf16":
+            log("note: CUDA autocast runs cuDNN's LSTM in float16 whatever the autocast dtype "
+                "(PyTorch's AutocastRNN.cpp); the embedding, decoder and loss run in bf16/fp32")
+    elif args.arch == "awd_lstm" and args.precision == "bf16":
         # On CPU aten::lstm is a composite op, so autocast reaches the linear calls inside it:
         # the gate matmuls run in bf16 (w_hh, being a fresh dropout output each step, is recast
         # at every time step), while the cell arithmetic, the outputs and the state stay fp32.
@@ -521,7 +577,7 @@ def main():
         inputs, targets, wrapped = streams.next()
         if wrapped:
             model.reset()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16"):
             loss = loss_fn(model(inputs), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -536,15 +592,24 @@ def main():
     first_loss = last_loss = None
     total = args.warmup_steps + args.steps
     step_seconds = []
+    step_events = []  # CUDA: (start, end) events per timed step, read after the final sync
     for i in range(total):
         if i == args.warmup_steps:
+            if cuda:
+                torch.cuda.synchronize(device)  # the warm-up's queued work is not timed
             start = time.perf_counter()
         tick = time.perf_counter()
+        if cuda and i >= args.warmup_steps:
+            step_events.append((torch.cuda.Event(enable_timing=True),
+                                torch.cuda.Event(enable_timing=True)))
+            step_events[-1][0].record()
         loss = step()
-        if i >= args.warmup_steps:
+        if cuda and i >= args.warmup_steps:
+            step_events[-1][1].record()
+        elif i >= args.warmup_steps:
             step_seconds.append(time.perf_counter() - tick)
         # .item() is a cheap read on CPU (no device sync to pay for), so logging does not skew
-        # the timing; it is still only done when needed.
+        # the timing; it is still only done when needed (on CUDA it waits for the step).
         if i == 0 or i == total - 1 or (args.log_every and (i + 1) % args.log_every == 0):
             value = loss.item()
             if not math.isfinite(value):
@@ -555,7 +620,11 @@ def main():
             if i == total - 1:
                 last_loss = value
             log(f"step {i + 1}/{total}: loss {value:.4f}")
+    if cuda:
+        torch.cuda.synchronize(device)  # every timed step has finished on the GPU
     seconds = time.perf_counter() - start
+    if cuda:
+        step_seconds = [begin.elapsed_time(end) / 1000.0 for begin, end in step_events]
     # On a shared machine one preempted step (OpenMP threads wait for each other) can dominate
     # the total; the median shows whether the mean was disturbed.
     median = float(np.median(step_seconds))
@@ -575,6 +644,21 @@ def main():
         "first_loss": round(first_loss, 5),
         "last_loss": round(last_loss, 5),
     }
+    if cuda:  # extra keys on a GPU only: the CPU line stays as it was
+        result.update({
+            "device": str(device),
+            "device_name": torch.cuda.get_device_name(device),
+            "torch": torch.__version__,
+            "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version(),
+            "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+            "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+            "median_step_s": round(median, 6),
+            "max_memory_gb": round(torch.cuda.max_memory_allocated(device) / 1e9, 3),
+        })
+        if args.arch == "awd_lstm":
+            # The carried hidden state has the dtype the LSTM layers computed in.
+            result["lstm_dtype"] = str(model.hidden[0][0].dtype).replace("torch.", "")
     print(json.dumps(result), flush=True)
     return 0
 

@@ -14,6 +14,7 @@
 #include "io/npy_writer.h"
 #include "models/pooling_head.h"
 #include "models/sequence_classifier.h"
+#include "train/device.h"
 #include "train/inference.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -51,7 +52,8 @@ torch::Tensor embed_block(models::Encoder& encoder,
                           const std::vector<std::vector<std::int32_t>>& tokens,
                           const EmbedFlags& flags, std::int64_t chunk) {
   return train::map_in_length_batches(
-      tokens, flags.input.batch_size, [&](const train::BatchTensors& batch) {
+      tokens, flags.input.batch_size, train::device_of(encoder),
+      [&](const train::BatchTensors& batch) {
         const auto states = models::encode_in_chunks(encoder, batch.ids, chunk, 0);
         return models::masked_pool(states, batch.lengths, pooling_of(flags.pool));
       });
@@ -59,7 +61,7 @@ torch::Tensor embed_block(models::Encoder& encoder,
 
 int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = train::load_model_folder(flags.input.model);
+  auto folder = train::load_model_folder(flags.input.model, flags.input.resolved_device());
   auto& encoder = *folder.encoder;
   if (flags.layer < 0 || flags.layer > encoder.layer_count()) {
     throw Error("--layer " + std::to_string(flags.layer) + ": the encoder has layers 1 to " +

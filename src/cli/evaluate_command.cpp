@@ -38,7 +38,7 @@ void print_metrics(const nlohmann::json& metrics) {
 
 int run_evaluate(const EvaluateFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = load_fine_tuned(flags.input.model, "evaluate");
+  auto folder = load_fine_tuned(flags.input, "evaluate");
   const bool rc_average = flags.strands.average(folder);
   const auto examples = read_examples(flags.input, folder, /*with_labels=*/true, rc_average);
   const auto predictions = predict_with(folder, examples, flags.input.batch_size, rc_average);

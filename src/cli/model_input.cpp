@@ -2,6 +2,7 @@
 
 #include "genolm/error.h"
 #include "io/labelled.h"
+#include "train/device.h"
 
 namespace genolm::cli {
 
@@ -18,6 +19,11 @@ void ModelInputOptions::add_to(CLI::App& command) {
                      "model's");
   command.add_option("--batch-size", batch_size, "sequences per batch")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command
+      .add_option("--device", device,
+                  "where the model runs: auto (a GPU when CUDA is available), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
 }
 
@@ -36,8 +42,13 @@ void StrandFlags::add_to(CLI::App& command) {
   command.add_flag("--no-rc-average", no_rc_average, "read the given strand only");
 }
 
-train::ModelFolder load_fine_tuned(const std::string& model, const std::string& command) {
-  auto folder = train::load_model_folder(model);
+torch::Device ModelInputOptions::resolved_device() const {
+  return train::training_device(device, 0);
+}
+
+train::ModelFolder load_fine_tuned(const ModelInputOptions& options, const std::string& command) {
+  const std::string& model = options.model;
+  auto folder = train::load_model_folder(model, options.resolved_device());
   if (!folder.fine_tuned()) {
     throw Error(model + " is a pretraining run: " + command +
                 " needs a fine-tuned run (use 'genolm embed' for a language model's embeddings)");

@@ -20,7 +20,7 @@ struct PredictFlags {
 
 int run_predict(const PredictFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = load_fine_tuned(flags.input.model, "predict");
+  auto folder = load_fine_tuned(flags.input, "predict");
   const bool rc_average = flags.strands.average(folder);
   const auto examples = read_examples(flags.input, folder, /*with_labels=*/false, rc_average);
   const auto predictions = predict_with(folder, examples, flags.input.batch_size, rc_average);

@@ -54,6 +54,7 @@ const std::vector<KeySpec>& recipe_schema() {
     {"train.epochs", ValueKind::integer, I{1}, "passes over the training data", {}, 0},
     {"train.max_steps", ValueKind::integer, I{0}, "stop after this many optimizer steps; 0: train.epochs decides", {}, 0},
     {"train.precision", ValueKind::string, std::string("fp32"), "arithmetic precision", {"fp32", "bf16"}},
+    {"train.device", ValueKind::string, std::string("auto"), "where to compute: auto (one GPU per local rank when CUDA is available, else the CPU), cpu or cuda", {"auto", "cpu", "cuda"}},
     {"train.schedule", ValueKind::string, std::string("one_cycle"), "learning-rate schedule", {"one_cycle", "slanted_triangular", "warmup_cosine", "constant"}},
     {"train.warmup", ValueKind::number, 0.05, "share of the steps spent warming up (warmup_cosine)", {}, 0.0, 1.0},
     {"train.weight_decay", ValueKind::number, 0.01, "AdamW's decoupled weight decay", {}, 0.0},

@@ -104,7 +104,11 @@ struct Communicator::Group {
 };
 
 Communicator::Communicator(const World& world, std::string backend, std::chrono::seconds timeout)
-    : rank_(world.rank), size_(world.size), backend_(resolve_backend(backend)), timeout_(timeout) {
+    : rank_(world.rank),
+      size_(world.size),
+      local_rank_(world.local_rank),
+      backend_(resolve_backend(backend)),
+      timeout_(timeout) {
   if (size_ <= 1) return;
   if (backend_ == "nccl" && !kHaveNccl) {
     throw Error(
@@ -171,7 +175,8 @@ void Communicator::flattened(std::vector<torch::Tensor>& tensors, Op op) {
       members.push_back(i);
       parts.push_back(tensors[i].reshape({-1}));
     }
-    auto flat = torch::cat(parts);
+    // Where this backend reduces: NCCL takes CUDA tensors only, so a CPU scalar travels there.
+    auto flat = torch::cat(parts).to(group_->device);
     if (flat.numel() == 0) continue;
     op(flat);
     std::int64_t offset = 0;

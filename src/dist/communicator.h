@@ -29,6 +29,7 @@ class Communicator {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
+  int local_rank() const { return local_rank_; }  // this rank's place on its node: its GPU
   const std::string& backend() const { return backend_; }
 
   // Rank `root`'s values into every rank's tensors, in place.
@@ -57,6 +58,7 @@ class Communicator {
 
   int rank_ = 0;
   int size_ = 1;
+  int local_rank_ = 0;
   std::string backend_;
   std::chrono::seconds timeout_;
   std::unique_ptr<Group> group_;

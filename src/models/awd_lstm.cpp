@@ -20,7 +20,9 @@ torch::Tensor locked_dropout(const torch::Tensor& x, double p, bool training) {
 
 torch::Tensor embedding_dropout(const torch::Tensor& weight, double p, bool training) {
   if (!training || p <= 0) return weight;
-  const auto mask = torch::empty({weight.size(0), 1}, torch::kFloat).bernoulli_(1 - p).div_(1 - p);
+  const auto mask = torch::empty({weight.size(0), 1}, weight.options().dtype(torch::kFloat))
+                        .bernoulli_(1 - p)
+                        .div_(1 - p);
   return weight * mask.to(weight.scalar_type());
 }
 
@@ -96,8 +98,9 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
     torch::Tensor w_hh = layer.w_hh_raw;
     if (training && options_.weight_p > 0) w_hh = at::dropout(w_hh, options_.weight_p, true);
     torch::Tensor output, h, c;
-    if (bf16_) {
-      // oneDNN fuses the bf16 LSTM inside at::lstm; its fp32 path is the slow one.
+    if (bf16_ || !x.is_cpu()) {
+      // at::lstm is cuDNN's fused LSTM on a GPU and oneDNN's in bf16 on the CPU; only its fp32
+      // CPU path is slower than fused_lstm_layer, which is CPU code.
       const std::vector<torch::Tensor> params = {layer.w_ih.to(compute), w_hh.to(compute),
                                                  layer.b_ih.to(compute), layer.b_hh.to(compute)};
       const std::vector<torch::Tensor> state = {hidden_[2 * l].to(compute),

@@ -1,6 +1,8 @@
 #include "train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <torch/cuda.h>
 #include <torch/serialize.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include <regex>
 
 #include "genolm/error.h"
+#include "train/device.h"
 
 namespace genolm::train {
 namespace {
@@ -20,7 +23,8 @@ torch::Tensor text_tensor(const std::string& text) {
   return tensor;
 }
 
-std::string tensor_text(const torch::Tensor& tensor) {
+std::string tensor_text(const torch::Tensor& stored) {
+  const auto tensor = stored.cpu().contiguous();  // loaded onto the model's device, maybe a GPU
   const auto* bytes = tensor.data_ptr<std::uint8_t>();
   return std::string(bytes, bytes + tensor.numel());
 }
@@ -70,6 +74,13 @@ void Checkpoints::save(const torch::nn::Module& model, const torch::optim::Optim
     std::lock_guard<std::mutex> lock(generator.mutex());
     archive.write("torch_rng", generator.get_state());
   }
+  // Dropout masks of a model on a GPU come from that GPU's generator.
+  for (std::size_t i = 0; i < torch::cuda::device_count(); ++i) {
+    auto gpu = at::globalContext().defaultGenerator(
+        torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(i)));
+    std::lock_guard<std::mutex> lock(gpu.mutex());
+    archive.write("cuda_rng." + std::to_string(i), gpu.get_state());
+  }
 
   char name[32];
   std::snprintf(name, sizeof name, "step-%08lld.pt", static_cast<long long>(state.step));
@@ -95,7 +106,8 @@ TrainingState Checkpoints::load(const std::filesystem::path& file, torch::nn::Mo
   TrainingState state;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(file.string());
+    // Tensors land on the device the model lives on, whichever device saved them.
+    archive.load_from(file.string(), device_of(model));
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
@@ -126,10 +138,20 @@ TrainingState Checkpoints::load(const std::filesystem::path& file, torch::nn::Mo
     for (std::size_t i = 0; i < carried; ++i) {
       state.carried.push_back(read_tensor("carried." + std::to_string(i)));
     }
-    const auto rng_state = read_tensor("torch_rng");
+    const auto rng_state = read_tensor("torch_rng").cpu();
     auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng_state);
+    {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(rng_state);
+    }
+    for (std::size_t i = 0; i < torch::cuda::device_count(); ++i) {
+      torch::Tensor gpu_state;
+      if (!archive.try_read("cuda_rng." + std::to_string(i), gpu_state)) continue;
+      auto gpu = at::globalContext().defaultGenerator(
+          torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(i)));
+      std::lock_guard<std::mutex> lock(gpu.mutex());
+      gpu.set_state(gpu_state.cpu());
+    }
   } catch (const c10::Error& e) {
     throw Error("checkpoint " + file.string() + " cannot be read: it is truncated or corrupted (" +
                 std::string(e.what_without_backtrace()) +

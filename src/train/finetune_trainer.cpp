@@ -15,6 +15,7 @@
 #include "report/metrics_log.h"
 #include "report/report_html.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/rank_state.h"
@@ -148,7 +149,7 @@ void save_module(const torch::nn::Module& module, const std::filesystem::path& f
 void load_module(torch::nn::Module& module, const std::filesystem::path& file) {
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(file.string());
+    archive.load_from(file.string(), device_of(module));
     module.load(archive);
   } catch (const c10::Error& e) {
     throw Error(file.string() + " cannot be loaded into this model (" +
@@ -191,6 +192,9 @@ RunOutcome finetune(const FinetuneRun& run) {
   encoder->set_bf16(settings.bf16 && !settings.transformer);
   auto model = models::make_classifier(encoder, run.encoder, run.task);
   model->train();
+  dist::Communicator& comm = job_communicator(run.comm);
+  const torch::Device device = training_device(recipe.string("train.device"), comm.local_rank());
+  model->to(device);
   const auto groups = model->layer_groups();
   const std::size_t group_count = groups.size();
   std::int64_t parameter_count = 0;
@@ -199,7 +203,6 @@ RunOutcome finetune(const FinetuneRun& run) {
 
   // Data parallel: rank 0's weights everywhere; each rank trains on every ranks-th batch of the
   // shared batch order, gradients are averaged; rank 0 alone evaluates and writes the run folder.
-  dist::Communicator& comm = job_communicator(run.comm);
   const int rank = comm.rank(), ranks = comm.size();
   const bool writer = rank == 0;
   share_initial_weights(*model, comm, settings.seed);
@@ -226,7 +229,7 @@ RunOutcome finetune(const FinetuneRun& run) {
     for (const double count : counts)
       weights.push_back(count > 0 ? static_cast<float>(train.size() / (counts.size() * count))
                                   : 0.f);
-    class_weights = torch::tensor(weights);
+    class_weights = torch::tensor(weights).to(device);
   }
 
   // Every epoch has as many batches (only their order changes); each rank takes 1 of `ranks`.
@@ -284,7 +287,7 @@ RunOutcome finetune(const FinetuneRun& run) {
       {"total_steps", total_steps},
       {"threads", at::get_num_threads()},
       {"ranks", ranks},
-      {"device", "cpu"},
+      {"device", device.str()},
       {"started", utc_now_text()},
       {"genolm_version", GENOLM_VERSION}};
   if (writer) {
@@ -377,7 +380,7 @@ RunOutcome finetune(const FinetuneRun& run) {
       for (const std::size_t e : indices)
         sequences.push_back(plan.other_strand[e] ? &train.rc_tokens[e] : &train.tokens[e]);
       auto padded = data::pad_batch(sequences);
-      const auto [ids, lengths] = batch_tensors(padded);
+      const auto [ids, lengths] = batch_tensors(padded, device);
 
       const ScheduleValue value = schedule_at(schedule, state.step - stage_first_step);
       const auto rates = group_learning_rates(value.lr, group_count, trainable, settings.lr_div);
@@ -390,7 +393,7 @@ RunOutcome finetune(const FinetuneRun& run) {
 
       torch::Tensor outputs;
       {
-        CpuAutocast autocast(settings.bf16 && settings.transformer);
+        Bf16Autocast autocast(settings.bf16 && settings.transformer, device.type());
         outputs = model->forward(ids, lengths).to(torch::kFloat);
       }
       torch::Tensor loss;
@@ -401,7 +404,7 @@ RunOutcome finetune(const FinetuneRun& run) {
         namespace F = torch::nn::functional;
         auto options = F::CrossEntropyFuncOptions();
         if (class_weights.defined()) options.weight(class_weights);
-        loss = F::cross_entropy(outputs, torch::tensor(labels, torch::kLong), options);
+        loss = F::cross_entropy(outputs, torch::tensor(labels, torch::kLong).to(device), options);
       } else {
         const std::size_t width = run.scheme.targets.size();
         std::vector<float> targets;
@@ -412,8 +415,10 @@ RunOutcome finetune(const FinetuneRun& run) {
             targets.push_back(static_cast<float>(y));
           }
         }
-        const auto y = torch::tensor(targets).view(
-            {static_cast<std::int64_t>(indices.size()), static_cast<std::int64_t>(width)});
+        const auto y =
+            torch::tensor(targets)
+                .view({static_cast<std::int64_t>(indices.size()), static_cast<std::int64_t>(width)})
+                .to(device);
         loss =
             settings.loss == "huber" ? torch::huber_loss(outputs, y) : torch::mse_loss(outputs, y);
       }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "genolm/error.h"
+#include "train/device.h"
 #include "train/precision.h"
 #include "train/task_metrics.h"
 #include "util/files.h"
@@ -20,21 +21,23 @@ namespace {
 torch::Tensor raw_outputs(models::SequenceClassifier& model,
                           const std::vector<std::vector<std::int32_t>>& tokens,
                           const InferenceOptions& options) {
-  return map_in_length_batches(tokens, options.batch_size, [&](const BatchTensors& batch) {
-    CpuAutocast autocast(options.autocast);
+  const torch::Device device = device_of(model);
+  return map_in_length_batches(tokens, options.batch_size, device, [&](const BatchTensors& batch) {
+    Bf16Autocast autocast(options.autocast, device.type());
     return model.forward(batch.ids, batch.lengths).to(torch::kFloat);
   });
 }
 
 }  // namespace
 
-BatchTensors batch_tensors(data::PaddedBatch& batch) {
-  return {torch::from_blob(batch.ids.data(), {batch.rows, batch.steps}, torch::kLong),
-          torch::from_blob(batch.lengths.data(), {batch.rows}, torch::kLong)};
+BatchTensors batch_tensors(data::PaddedBatch& batch, const torch::Device& device) {
+  return {torch::from_blob(batch.ids.data(), {batch.rows, batch.steps}, torch::kLong).to(device),
+          torch::from_blob(batch.lengths.data(), {batch.rows}, torch::kLong).to(device)};
 }
 
 torch::Tensor map_in_length_batches(
     const std::vector<std::vector<std::int32_t>>& tokens, std::int64_t batch_size,
+    const torch::Device& device,
     const std::function<torch::Tensor(const BatchTensors&)>& per_batch) {
   torch::Tensor result;
   for (const auto& indices :
@@ -43,7 +46,7 @@ torch::Tensor map_in_length_batches(
     for (const std::size_t i : indices)
       sequences.push_back(&tokens[i]);
     auto padded = data::pad_batch(sequences);
-    const auto out = per_batch(batch_tensors(padded));
+    const auto out = per_batch(batch_tensors(padded, device)).cpu();
     if (!result.defined())
       result = torch::empty({static_cast<std::int64_t>(tokens.size()), out.size(1)}, out.options());
     const std::vector<std::int64_t> rows(indices.begin(), indices.end());

@@ -34,17 +34,18 @@ struct Predictions {
   std::size_t width = 0;
 };
 
-// A padded batch as the tensors models read: ids [rows, steps] and lengths [rows], int64. They
-// view `batch`'s memory, which must outlive them.
+// A padded batch as the tensors models read, on `device`: ids [rows, steps] and lengths [rows],
+// int64. On the CPU they view `batch`'s memory, which must outlive them.
 struct BatchTensors {
   torch::Tensor ids, lengths;
 };
-BatchTensors batch_tensors(data::PaddedBatch& batch);
+BatchTensors batch_tensors(data::PaddedBatch& batch, const torch::Device& device);
 
-// Runs `per_batch` over `tokens` in batches of similar length (longest first) and returns its
-// rows [sequences x columns] in the sequences' own order.
+// Runs `per_batch` over `tokens` in batches of similar length (longest first), the batches on
+// `device`, and returns its rows [sequences x columns] on the CPU in the sequences' own order.
 torch::Tensor map_in_length_batches(
     const std::vector<std::vector<std::int32_t>>& tokens, std::int64_t batch_size,
+    const torch::Device& device,
     const std::function<torch::Tensor(const BatchTensors&)>& per_batch);
 
 Predictions predict(models::SequenceClassifier& model, const data::TaskExamples& examples,

@@ -18,6 +18,7 @@
 #include "report/metrics_log.h"
 #include "report/report_html.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/rank_state.h"
@@ -75,15 +76,17 @@ struct Evaluation {
   std::uint64_t tokens = 0;
 };
 
-torch::Tensor as_tensor(std::vector<std::int64_t>& values, std::int64_t rows, std::int64_t steps) {
-  return torch::from_blob(values.data(), {rows, steps}, torch::kLong);
+// The loader's ids as a tensor on the model's device (the CPU: no copy).
+torch::Tensor as_tensor(std::vector<std::int64_t>& values, std::int64_t rows, std::int64_t steps,
+                        const torch::Device& device) {
+  return torch::from_blob(values.data(), {rows, steps}, torch::kLong).to(device);
 }
 
 // Next-token loss and accuracy on (the first eval_tokens of) the valid split, with dropout off and
 // the training state of the encoder put back afterwards. It draws no random numbers, so evaluating
 // more or less often never changes the training that follows.
 Evaluation evaluate(models::LanguageModel& model, const data::TokenSplit& valid,
-                    const Settings& settings) {
+                    const Settings& settings, const torch::Device& device) {
   Evaluation result;
   const std::uint64_t window = static_cast<std::uint64_t>(settings.window());
   const std::int64_t rows = static_cast<std::int64_t>(
@@ -95,7 +98,7 @@ Evaluation evaluate(models::LanguageModel& model, const data::TokenSplit& valid,
   model.eval();
   {
     torch::NoGradGuard no_grad;
-    CpuAutocast autocast(settings.bf16 && !settings.recurrent());
+    Bf16Autocast autocast(settings.bf16 && !settings.recurrent(), device.type());
     data::LmStream stream(valid, rows, settings.backward);
     data::LmBatch batch;
     double loss_sum = 0;
@@ -103,8 +106,8 @@ Evaluation evaluate(models::LanguageModel& model, const data::TokenSplit& valid,
     const auto limit = static_cast<std::uint64_t>(settings.eval_tokens);
     while ((limit == 0 || result.tokens < limit) &&
            stream.next(static_cast<std::int64_t>(window), batch)) {
-      const auto loss = model.loss(as_tensor(batch.inputs, batch.rows, batch.steps),
-                                   as_tensor(batch.targets, batch.rows, batch.steps));
+      const auto loss = model.loss(as_tensor(batch.inputs, batch.rows, batch.steps, device),
+                                   as_tensor(batch.targets, batch.rows, batch.steps, device));
       const auto count = static_cast<std::uint64_t>(batch.rows * batch.steps);
       loss_sum += loss.cross_entropy.item<double>() * static_cast<double>(count);
       correct += loss.correct.item<double>();
@@ -140,13 +143,15 @@ RunOutcome train_language_model(const PretrainRun& run) {
   auto model = models::make_language_model(encoder, run.encoder, recipe.number("train.ar_alpha"),
                                            recipe.number("train.tar_beta"));
   model->train();
+  dist::Communicator& comm = job_communicator(run.comm);
+  const torch::Device device = training_device(recipe.string("train.device"), comm.local_rank());
+  model->to(device);
   std::int64_t parameter_count = 0;
   for (const auto& p : model->parameters())
     parameter_count += p.numel();
 
   // Data parallel: every rank starts from rank 0's weights and reads its own rows of the global
   // batch; rank 0 alone evaluates and writes the run folder.
-  dist::Communicator& comm = job_communicator(run.comm);
   const int rank = comm.rank(), ranks = comm.size();
   const bool writer = rank == 0;
   if (settings.batch % ranks != 0) {
@@ -213,7 +218,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
       {"total_steps", total_steps},
       {"threads", at::get_num_threads()},
       {"ranks", ranks},
-      {"device", "cpu"},
+      {"device", device.str()},
       {"started", utc_now_text()},
       {"genolm_version", GENOLM_VERSION}};
   if (writer) {
@@ -221,10 +226,11 @@ RunOutcome train_language_model(const PretrainRun& run) {
     write_json_atomically(run.dir / "model.json",
                           {{"encoder", run.encoder}, {"task", "language_model"}});
   }
-  logger->info("{} with {} parameters; {} steps ({} per epoch), batch {} x {} tokens, {} threads{}",
-               settings.arch, parameter_count, total_steps, per_epoch, settings.batch,
-               settings.window(), at::get_num_threads(),
-               ranks > 1 ? " per rank, " + std::to_string(ranks) + " ranks" : "");
+  logger->info(
+      "{} with {} parameters on {}; {} steps ({} per epoch), batch {} x {} tokens, {} threads{}",
+      settings.arch, parameter_count, device.str(), total_steps, per_epoch, settings.batch,
+      settings.window(), at::get_num_threads(),
+      ranks > 1 ? " per rank, " + std::to_string(ranks) + " ranks" : "");
   if (!std::isnan(run.stride_prior)) {
     logger->info("stride prior ln(4^stride) = {:.4f}: the loss a model must beat",
                  run.stride_prior);
@@ -292,9 +298,9 @@ RunOutcome train_language_model(const PretrainRun& run) {
       // The loader's own time: training should never wait on it (bench/RESULTS.md).
       window_load_seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
-      CpuAutocast autocast(settings.bf16 && !settings.recurrent());
-      const auto loss = model->loss(as_tensor(batch.inputs, batch.rows, batch.steps),
-                                    as_tensor(batch.targets, batch.rows, batch.steps));
+      Bf16Autocast autocast(settings.bf16 && !settings.recurrent(), device.type());
+      const auto loss = model->loss(as_tensor(batch.inputs, batch.rows, batch.steps, device),
+                                    as_tensor(batch.targets, batch.rows, batch.steps, device));
       // Gradients are averaged over ranks on the last micro-batch only, overlapping backward.
       reducer.prepare(micro + 1 == settings.accumulate);
       (loss.total / static_cast<double>(settings.accumulate)).backward();
@@ -358,7 +364,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
       window_start = std::chrono::steady_clock::now();
     }
     if (writer && (state.step % settings.eval_every == 0 || finished)) {
-      const Evaluation eval = evaluate(*model, run.corpus->valid(), settings);
+      const Evaluation eval = evaluate(*model, run.corpus->valid(), settings, device);
       if (eval.tokens > 0) {
         metrics->append({{"step", state.step},
                          {"split", "valid"},

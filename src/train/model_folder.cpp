@@ -17,7 +17,7 @@ void load_weights(torch::nn::Module& module, const std::filesystem::path& file) 
   }
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(file.string());
+    archive.load_from(file.string(), torch::kCPU);
     module.load(archive);
   } catch (const c10::Error& e) {
     throw Error(file.string() + " cannot be loaded (" + std::string(e.what_without_backtrace()) +
@@ -48,7 +48,7 @@ TargetScaling scaling_of(const nlohmann::json& task) {
   return scaling;
 }
 
-ModelFolder load_model_folder(const std::filesystem::path& dir) {
+ModelFolder load_model_folder(const std::filesystem::path& dir, const torch::Device& device) {
   if (!std::filesystem::is_directory(dir)) {
     throw Error("model folder " + dir.string() +
                 " does not exist (expected a run folder of 'genolm pretrain' or 'genolm "
@@ -87,6 +87,12 @@ ModelFolder load_model_folder(const std::filesystem::path& dir) {
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error((dir / "model.json").string() + " is malformed (" + e.what() + ")");
+  }
+  // Weights are read onto the CPU whichever device saved them, then moved.
+  if (folder.classifier) {
+    folder.classifier->to(device);
+  } else {
+    folder.encoder->to(device);
   }
   folder.encoder->eval();
   if (folder.tokenizer->vocab_size() != folder.description["encoder"].value("vocab_size", -1)) {

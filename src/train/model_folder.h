@@ -33,9 +33,10 @@ struct ModelFolder {
   bool transformer() const { return description.at("encoder").at("arch") == "transformer"; }
 };
 
-// Loads the folder in inference mode. Throws genolm::Error naming the folder and the missing or
-// malformed piece.
-ModelFolder load_model_folder(const std::filesystem::path& dir);
+// Loads the folder in inference mode, its model on `device`. Throws genolm::Error naming the
+// folder and the missing or malformed piece.
+ModelFolder load_model_folder(const std::filesystem::path& dir,
+                              const torch::Device& device = torch::kCPU);
 
 // Reads the trainer's view of model.json's "task" back into a label scheme and scaling.
 data::LabelScheme scheme_of(const nlohmann::json& task);

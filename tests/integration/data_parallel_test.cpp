@@ -186,15 +186,17 @@ class DataParallel : public ::testing::Test {
   // checkpointing every 5 steps; `train_extra` adds keys to [train].
   std::filesystem::path recipe(const std::string& name, const std::string& train_extra = "") {
     const auto file = dir_ / (name + ".toml");
-    test::write_text(file, "[run]\nname = \"" + name + "\"\ndir = \"" + (dir_ / "runs").string() +
-                               "\"\nseed = 7\n[data]\ntrain = [\"" + (dir_ / "genome.fa").string() +
-                               "\"]\nvalid_fraction = 0.05\nvalid_block_bases = 2000\n"
-                               "[tokenizer]\nkind = \"kmer\"\nk = 3\nstride = 1\n"
-                               "[model]\nemb_size = 24\nhidden_size = 48\nlayers = 2\n"
-                               "drop_mult = 0\n"
-                               "[train]\nbatch_size = 16\nbptt = 30\nlr = 1e-2\nmax_steps = 30\n"
-                               "log_every = 1\neval_every = 1000\ncheckpoint_every = 5\n" +
-                               train_extra + "[dist]\ntimeout = 20\n");
+    test::write_text(
+        file,
+        "[run]\nname = \"" + name + "\"\ndir = \"" + (dir_ / "runs").string() +
+            "\"\nseed = 7\n[data]\ntrain = [\"" + (dir_ / "genome.fa").string() +
+            "\"]\nvalid_fraction = 0.05\nvalid_block_bases = 2000\n"
+            "[tokenizer]\nkind = \"kmer\"\nk = 3\nstride = 1\n"
+            "[model]\nemb_size = 24\nhidden_size = 48\nlayers = 2\n"
+            "drop_mult = 0\n"
+            "[train]\ndevice = \"cpu\"\nbatch_size = 16\nbptt = 30\nlr = 1e-2\nmax_steps = 30\n"
+            "log_every = 1\neval_every = 1000\ncheckpoint_every = 5\n" +
+            train_extra + "[dist]\ntimeout = 20\n");
     return file;
   }
 
@@ -433,7 +435,7 @@ TEST_F(DataParallel, FineTuningOnTwoRanksReportsWhatOneProcessEvaluates) {
                              "\"\nvalid_fraction = 0.15\ntest_fraction = 0.25\n[encoder]\n"
                              "from = \"" +
                              folder("encoder").string() +
-                             "\"\n[train]\nbatch_size = 16\n[finetune]\n"
+                             "\"\n[train]\ndevice = \"cpu\"\nbatch_size = 16\n[finetune]\n"
                              "stage_epochs = [1, 2]\nstage_lrs = [2e-2, 1e-2]\n"
                              "[dist]\ntimeout = 20\n");
   ASSERT_EQ(run(std::string(GENOLM_BINARY) +
@@ -464,7 +466,8 @@ TEST_F(DataParallel, FineTuningOnTwoRanksReportsWhatOneProcessEvaluates) {
   while (std::getline(predictions, line))
     test_table += rows.at(line.substr(0, line.find('\t'))) + "\n";
   test::write_text(dir_ / "test_split.tsv", test_table);
-  ASSERT_EQ(run(std::string(GENOLM_BINARY) + " --threads 1 --log-level warn evaluate --model " +
+  ASSERT_EQ(run(std::string(GENOLM_BINARY) +
+                " --threads 1 --log-level warn evaluate --device cpu --model " +
                 folder("classifier").string() + " --input " + (dir_ / "test_split.tsv").string() +
                 " --out " + (dir_ / "evaluated.json").string()),
             0)

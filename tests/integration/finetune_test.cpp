@@ -52,7 +52,7 @@ class Finetune : public ::testing::Test {
                          "\"\n[data]\ntrain = [\"" + (*dir_ / "genome.fa").string() +
                          "\"]\nvalid_fraction = 0.05\nvalid_block_bases = 2000\n"
                          "[model]\nemb_size = 24\nhidden_size = 48\nlayers = 2\n"
-                         "[train]\nbatch_size = 16\nbptt = 30\nmax_steps = 20\n");
+                         "[train]\ndevice = \"cpu\"\nbatch_size = 16\nbptt = 30\nmax_steps = 20\n");
     const int status = test::run_command(std::string(GENOLM_BINARY) +
                                              " --threads 2 --log-level warn pretrain --config " +
                                              (*dir_ / "lm.toml").string(),
@@ -75,7 +75,7 @@ class Finetune : public ::testing::Test {
                                "\"\ntest = \"" + (*dir_ / "test.tsv").string() +
                                "\"\nvalid_fraction = 0.15\n[encoder]\nfrom = \"" +
                                (*dir_ / "runs/lm").string() +
-                               "\"\n[train]\nbatch_size = 32\nlog_every = 1\n"
+                               "\"\n[train]\ndevice = \"cpu\"\nbatch_size = 32\nlog_every = 1\n"
                                "checkpoint_every = 4\nkeep_checkpoints = 100\n"
                                "[model]\ndrop_mult = 0.2\n[finetune]\nstage_epochs = [1, 1, 10]\n"
                                "stage_lrs = [3e-2, 2e-2, 1e-2]\n" +
@@ -178,8 +178,8 @@ TEST_F(Finetune, PredictEvaluateAndEmbedKeepOrderAndIds) {
   const auto input_ids = first_column(*dir_ / "test.tsv");
 
   const auto predictions = *dir_ / "predictions.tsv";
-  ASSERT_EQ(run("predict --model " + model + " --input " + (*dir_ / "test.tsv").string() +
-                " --out " + predictions.string()),
+  ASSERT_EQ(run("predict --device cpu --model " + model + " --input " +
+                (*dir_ / "test.tsv").string() + " --out " + predictions.string()),
             0)
       << err();
   EXPECT_EQ(first_column(predictions), input_ids);
@@ -188,8 +188,8 @@ TEST_F(Finetune, PredictEvaluateAndEmbedKeepOrderAndIds) {
 
   // evaluate on the test file reproduces the fine-tune's own test metrics.
   const auto metrics_file = *dir_ / "metrics.json";
-  ASSERT_EQ(run("evaluate --model " + model + " --input " + (*dir_ / "test.tsv").string() +
-                " --out " + metrics_file.string()),
+  ASSERT_EQ(run("evaluate --device cpu --model " + model + " --input " +
+                (*dir_ / "test.tsv").string() + " --out " + metrics_file.string()),
             0)
       << err();
   const auto evaluated = nlohmann::json::parse(test::read_text(metrics_file));
@@ -211,8 +211,8 @@ TEST_F(Finetune, PredictEvaluateAndEmbedKeepOrderAndIds) {
   }
   test::write_text(*dir_ / "test.fa", fasta);
   const auto embed = [&](const std::string& out, const std::string& more) {
-    return run("embed --model " + model + " --input " + (*dir_ / "test.fa").string() + " --out " +
-               (*dir_ / out).string() + " " + more);
+    return run("embed --device cpu --model " + model + " --input " + (*dir_ / "test.fa").string() +
+               " --out " + (*dir_ / out).string() + " " + more);
   };
   ASSERT_EQ(embed("a.npy", "--pool concat"), 0) << err();
   ASSERT_EQ(embed("b.npy", "--pool concat --batch-size 7"), 0) << err();
@@ -236,12 +236,12 @@ TEST_F(Finetune, PredictEvaluateAndEmbedKeepOrderAndIds) {
   EXPECT_LT(largest, 1e-4);
 
   // A pretraining run embeds too.
-  ASSERT_EQ(run("embed --model " + (*dir_ / "runs/lm").string() + " --input " +
+  ASSERT_EQ(run("embed --device cpu --model " + (*dir_ / "runs/lm").string() + " --input " +
                 (*dir_ / "test.fa").string() + " --out " + (*dir_ / "lm.npy").string()),
             0)
       << err();
   EXPECT_NE(test::read_text(*dir_ / "lm.npy").find("'shape': (160, 24)"), std::string::npos);
-  EXPECT_EQ(run("predict --model " + (*dir_ / "runs/lm").string() + " --input " +
+  EXPECT_EQ(run("predict --device cpu --model " + (*dir_ / "runs/lm").string() + " --input " +
                 (*dir_ / "test.fa").string()),
             1);
   EXPECT_NE(err().find("is a pretraining run"), std::string::npos);

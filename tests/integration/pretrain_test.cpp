@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include <torch/cuda.h>
+
 #include "support/genolm_process.h"
 #include "support/test_files.h"
 
@@ -36,7 +38,8 @@ class Pretrain : public ::testing::Test {
                                "[tokenizer]\nkind = \"kmer\"\nk = 3\nstride = 1\n"
                                "[model]\nemb_size = 24\nhidden_size = 48\nlayers = 2\n" +
                                model_extra +
-                               "[train]\nbatch_size = 16\nbptt = 30\nlr = 1e-2\nmax_steps = 60\n"
+                               "[train]\ndevice = \"cpu\"\nbatch_size = 16\nbptt = 30\nlr = 1e-2\n"
+                               "max_steps = 60\n"
                                "log_every = 1\neval_every = 20\ncheckpoint_every = 5\n" +
                                train_extra);
     return file;
@@ -104,6 +107,33 @@ TEST_F(Pretrain, LossFallsBelowTheStridePriorAndTheRunFolderIsComplete) {
   // The run folder is never overwritten by accident.
   EXPECT_EQ(run(file), 1);
   EXPECT_NE(test::read_text(dir_ / "err.txt").find("already exists"), std::string::npos);
+}
+
+// A CUDA build on a machine with a GPU trains there (cuDNN's LSTM) and learns; elsewhere asking
+// for a GPU is a clear error and `auto` means the CPU. (The other tests pin the CPU: exact resume
+// is promised there.)
+TEST_F(Pretrain, TrainsOnTheGpuWhereThereIsOne) {
+  const auto file = recipe("gpu", "", "drop_mult = 0.2\n");
+  const auto folder = dir_ / "runs" / "gpu";
+  if (torch::cuda::is_available()) {
+    ASSERT_EQ(run(file, "--set train.device=cuda --set train.max_steps=120"), 0)
+        << test::read_text(dir_ / "err.txt");
+    const auto run_json = nlohmann::json::parse(test::read_text(folder / "run.json"));
+    EXPECT_EQ(run_json["device"].get<std::string>().rfind("cuda", 0), 0u) << run_json["device"];
+    const auto losses = train_losses("gpu");
+    ASSERT_GE(losses.size(), 100u);
+    EXPECT_LT(losses.rbegin()->second, losses.begin()->second - 0.2);
+  } else {
+    EXPECT_EQ(run(file, "--set train.device=cuda"), 1);
+    EXPECT_NE(test::read_text(dir_ / "err.txt").find("train.device = cuda, but no GPU is usable"),
+              std::string::npos)
+        << test::read_text(dir_ / "err.txt");
+    std::filesystem::remove_all(folder);
+    ASSERT_EQ(run(file, "--set train.device=auto --set train.max_steps=5"), 0)
+        << test::read_text(dir_ / "err.txt");
+    const auto run_json = nlohmann::json::parse(test::read_text(folder / "run.json"));
+    EXPECT_EQ(run_json["device"], "cpu");
+  }
 }
 
 TEST_F(Pretrain, KilledOrStoppedRunsResumeExactly) {
