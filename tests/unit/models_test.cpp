@@ -63,9 +63,18 @@ void expect_gradients_match(LanguageModel& model, const torch::Tensor& ids,
   }
 }
 
-TEST(AwdLstm, GradientsMatchFiniteDifferencesInFloat64) {
+// Small models run at::lstm, fastai-sized ones (hidden_size >= 1024) fused_lstm_layer: both paths.
+class AwdLstmKernels : public ::testing::TestWithParam<bool> {};
+
+TEST_P(AwdLstmKernels, GradientsMatchFiniteDifferencesInFloat64) {
   torch::manual_seed(0);
-  auto encoder = std::make_shared<AwdLstm>(tiny_lstm(0.0));
+  AwdLstmOptions options = tiny_lstm(0.0);
+  if (GetParam()) {
+    // One layer is sized to the embedding, so hidden_size only picks the fused kernel here.
+    options.hidden_size = 1024;
+    options.layers = 1;
+  }
+  auto encoder = std::make_shared<AwdLstm>(options);
   auto model = make_language_model(encoder, encoder->describe(), 2.0, 1.0);
   // Id 0 is padding, whose embedding row gets no gradient by design: keep it out of the inputs.
   const auto ids = torch::randint(1, 11, {3, 6}, torch::kLong);
@@ -76,6 +85,9 @@ TEST(AwdLstm, GradientsMatchFiniteDifferencesInFloat64) {
   const auto state = encoder->state();
   expect_gradients_match(*model, ids, targets, state);
 }
+
+INSTANTIATE_TEST_SUITE_P(AwdLstm, AwdLstmKernels, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Fused" : "Aten"; });
 
 TEST(FusedLstm, MatchesAtenLstmInValueAndGradient) {
   // The fast layer against the plain one (ATen's at::lstm), in float64.
