@@ -193,8 +193,7 @@ RunOutcome finetune(const FinetuneRun& run) {
   auto model = models::make_classifier(encoder, run.encoder, run.task);
   model->train();
   dist::Communicator& comm = job_communicator(run.comm);
-  const torch::Device device = training_device(recipe.string("train.device"), comm.local_rank());
-  model->to(device);
+  const torch::Device device = move_to_rank_device(*model, recipe.string("train.device"), comm);
   const auto groups = model->layer_groups();
   const std::size_t group_count = groups.size();
   std::int64_t parameter_count = 0;

@@ -18,7 +18,6 @@
 #include "report/metrics_log.h"
 #include "report/report_html.h"
 #include "train/checkpoint.h"
-#include "train/device.h"
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/rank_state.h"
@@ -144,8 +143,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
                                            recipe.number("train.tar_beta"));
   model->train();
   dist::Communicator& comm = job_communicator(run.comm);
-  const torch::Device device = training_device(recipe.string("train.device"), comm.local_rank());
-  model->to(device);
+  const torch::Device device = move_to_rank_device(*model, recipe.string("train.device"), comm);
   std::int64_t parameter_count = 0;
   for (const auto& p : model->parameters())
     parameter_count += p.numel();

@@ -4,12 +4,20 @@
 #include <ctime>
 
 #include "genolm/error.h"
+#include "train/device.h"
 
 namespace genolm::train {
 
 dist::Communicator& job_communicator(dist::Communicator* comm) {
   static dist::Communicator single(dist::World{}, "gloo", std::chrono::seconds(1));
   return comm != nullptr ? *comm : single;
+}
+
+torch::Device move_to_rank_device(torch::nn::Module& model, const std::string& requested,
+                                  const dist::Communicator& comm) {
+  const torch::Device device = training_device(requested, comm.local_rank());
+  model.to(device);
+  return device;
 }
 
 void share_initial_weights(torch::nn::Module& model, dist::Communicator& comm, std::uint64_t seed) {

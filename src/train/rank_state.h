@@ -19,6 +19,11 @@ namespace genolm::train {
 // The job this run is a rank of; a world of one when the run has none (a single process).
 dist::Communicator& job_communicator(dist::Communicator* comm);
 
+// Moves `model` to this rank's device (`requested` is train.device; a GPU per local rank, see
+// training_device) and returns that device.
+torch::Device move_to_rank_device(torch::nn::Module& model, const std::string& requested,
+                                  const dist::Communicator& comm);
+
 // Every rank takes rank 0's parameters and buffers; ranks other than 0 then reseed the global
 // generator (seed + rank), so their dropout masks differ while rank 0 keeps the single-process
 // stream.
