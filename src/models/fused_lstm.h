@@ -4,9 +4,10 @@
 // ATen's CPU LSTM (at::lstm) records every gate operation of every time step in the autograd graph,
 // and each of those small operations opens and closes an OpenMP region; on 2 cores more than half
 // of a training step was spent with threads waiting at barriers. Here the forward does one large
-// GEMM for the input projection of all steps, then per step one GEMM and one fused loop over the
-// gates; the backward does per step one GEMM and one fused loop, and the weight gradients as three
-// large GEMMs over all steps. Gate order (input, forget, cell, output) and weight shapes are
+// GEMM for the input projection of all steps, then per step one GEMM and the gate math (ATen's
+// vectorised sigmoid and tanh, plain loops for the cell), split by rows over the threads; the
+// backward does per step one GEMM and one fused loop, and the weight gradients as three large GEMMs
+// over all steps. Gate order (input, forget, cell, output) and weight shapes are
 // PyTorch's, so weights move freely between this and at::lstm (which bf16 still uses: oneDNN fuses
 // it there).
 

@@ -23,6 +23,7 @@
 #include "train/stop_signals.h"
 #include "train/unfreezing.h"
 #include "util/files.h"
+#include "util/heap.h"
 #include "util/log.h"
 
 namespace genolm::train {
@@ -194,6 +195,7 @@ RunOutcome finetune(const FinetuneRun& run) {
   model->train();
   dist::Communicator& comm = job_communicator(run.comm);
   const torch::Device device = move_to_rank_device(*model, recipe.string("train.device"), comm);
+  keep_freed_memory_in_heap();  // every step frees and reallocates the same tensors
   const auto groups = model->layer_groups();
   const std::size_t group_count = groups.size();
   std::int64_t parameter_count = 0;

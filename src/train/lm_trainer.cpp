@@ -24,6 +24,7 @@
 #include "train/schedule.h"
 #include "train/stop_signals.h"
 #include "util/files.h"
+#include "util/heap.h"
 #include "util/log.h"
 
 namespace genolm::train {
@@ -144,6 +145,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
   model->train();
   dist::Communicator& comm = job_communicator(run.comm);
   const torch::Device device = move_to_rank_device(*model, recipe.string("train.device"), comm);
+  keep_freed_memory_in_heap();  // every step frees and reallocates the same tensors
   std::int64_t parameter_count = 0;
   for (const auto& p : model->parameters())
     parameter_count += p.numel();
