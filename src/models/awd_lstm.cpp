@@ -9,6 +9,16 @@
 #include "models/fused_lstm.h"
 
 namespace genolm::models {
+namespace {
+
+// locked_dropout on a time-major sequence, with the same mask draws as on its batch-first view;
+// the product keeps the input's time-major memory layout, so transposing back copies nothing.
+torch::Tensor time_major_locked_dropout(const torch::Tensor& x, double p, bool training) {
+  return locked_dropout(x.transpose(0, 1), p, training).transpose(0, 1);
+}
+
+}  // namespace
+
 torch::Tensor locked_dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0) return x;
   const auto mask = torch::empty({x.size(0), 1, x.size(2)}, x.options().dtype(torch::kFloat))
@@ -85,9 +95,11 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
   const auto master = embedding_.scalar_type();
   const auto compute = bf16_ ? torch::kBFloat16 : master;
 
-  torch::Tensor x = at::embedding(embedding_dropout(embedding_, options_.embed_p, training), ids,
-                                  options_.pad_id);
-  x = locked_dropout(x, options_.input_p, training).to(compute);
+  // Time-major ([T, B, features]) inside, so the LSTM layers read and write their sequences
+  // without transposing copies; the output is a [B, T, E] view.
+  torch::Tensor x = at::embedding(embedding_dropout(embedding_, options_.embed_p, training),
+                                  ids.t(), options_.pad_id);
+  x = time_major_locked_dropout(x, options_.input_p, training).to(compute);
 
   const auto run = static_cast<std::size_t>(layers_to_run());
   for (std::size_t l = 0; l < run; ++l) {
@@ -107,20 +119,20 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
                                                 hidden_[2 * l + 1].to(compute)};
       std::tie(output, h, c) = at::lstm(x, state, params, /*has_biases=*/true, /*num_layers=*/1,
                                         /*dropout=*/0.0, training, /*bidirectional=*/false,
-                                        /*batch_first=*/true);
+                                        /*batch_first=*/false);
     } else {
       std::tie(output, h, c) =
-          fused_lstm_layer(x.contiguous(), hidden_[2 * l].squeeze(0), hidden_[2 * l + 1].squeeze(0),
-                           layer.w_ih, w_hh, layer.b_ih, layer.b_hh);
+          fused_lstm_layer(x, hidden_[2 * l].squeeze(0), hidden_[2 * l + 1].squeeze(0), layer.w_ih,
+                           w_hh, layer.b_ih, layer.b_hh);
       h = h.unsqueeze(0);
       c = c.unsqueeze(0);
     }
     hidden_[2 * l] = h.detach().to(master);
     hidden_[2 * l + 1] = c.detach().to(master);
     x = output;
-    if (l + 1 < run) x = locked_dropout(x, options_.hidden_p, training);
+    if (l + 1 < run) x = time_major_locked_dropout(x, options_.hidden_p, training);
   }
-  return x;
+  return x.transpose(0, 1);
 }
 
 std::vector<std::vector<torch::Tensor>> AwdLstm::layer_groups() {

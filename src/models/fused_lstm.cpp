@@ -91,43 +91,42 @@ class FusedLstm : public torch::autograd::Function<FusedLstm> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& h0,
                                const at::Tensor& c0, const at::Tensor& w_ih, const at::Tensor& w_hh,
                                const at::Tensor& b_ih, const at::Tensor& b_hh) {
-    const std::int64_t batch = x.size(0), steps = x.size(1), hidden = w_hh.size(1);
-    const auto inputs = x.transpose(0, 1).contiguous();  // time-major [T, B, in]
+    const std::int64_t steps = x.size(0), batch = x.size(1), hidden = w_hh.size(1);
+    const auto inputs = x.contiguous();
     // Input projections of every step at once: [T, B, 4H], the biases folded in.
     auto gates = at::addmm(b_ih + b_hh, inputs.view({steps * batch, -1}), w_ih.t())
                      .view({steps, batch, 4 * hidden});
     auto cells = at::empty({steps + 1, batch, hidden}, x.options());
-    auto hiddens = at::empty({steps + 1, batch, hidden}, x.options());
+    auto outputs = at::empty({steps, batch, hidden}, x.options());  // h_1 .. h_T
     auto tanh_cells = at::empty({steps, batch, hidden}, x.options());
     cells[0].copy_(c0);
-    hiddens[0].copy_(h0);
     const auto w_hh_t = w_hh.t();
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_lstm_forward", [&] {
       for (std::int64_t t = 0; t < steps; ++t) {
         auto step_gates = gates[t];
-        step_gates.addmm_(hiddens[t], w_hh_t);
-        forward_cells<scalar_t>(step_gates, cells[t], cells[t + 1], tanh_cells[t], hiddens[t + 1]);
+        step_gates.addmm_(t == 0 ? h0 : outputs[t - 1], w_hh_t);
+        forward_cells<scalar_t>(step_gates, cells[t], cells[t + 1], tanh_cells[t], outputs[t]);
       }
     });
-    ctx->save_for_backward({inputs, w_ih, w_hh, gates, cells, hiddens, tanh_cells});
-    auto output = hiddens.slice(0, 1).transpose(0, 1).contiguous();
-    return {output, hiddens[steps].clone(), cells[steps].clone()};
+    ctx->save_for_backward({inputs, h0, w_ih, w_hh, gates, cells, outputs, tanh_cells});
+    return {outputs, outputs[steps - 1].clone(), cells[steps].clone()};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto& inputs = saved[0];
-    const auto& w_ih = saved[1];
-    const auto& w_hh = saved[2];
-    const auto& gates = saved[3];
-    const auto& cells = saved[4];
-    const auto& hiddens = saved[5];
-    const auto& tanh_cells = saved[6];
+    const auto& h0 = saved[1];
+    const auto& w_ih = saved[2];
+    const auto& w_hh = saved[3];
+    const auto& gates = saved[4];
+    const auto& cells = saved[5];
+    const auto& outputs = saved[6];
+    const auto& tanh_cells = saved[7];
     const std::int64_t steps = inputs.size(0), batch = inputs.size(1), hidden = w_hh.size(1);
     const auto options = inputs.options();
 
-    const auto grad_output = grads[0].defined() ? grads[0].transpose(0, 1).contiguous()
-                                                : at::zeros({steps, batch, hidden}, options);
+    const auto grad_output =
+        grads[0].defined() ? grads[0].contiguous() : at::zeros({steps, batch, hidden}, options);
     auto dh = grads[1].defined() ? grads[1].clone() : at::zeros({batch, hidden}, options);
     auto dc = grads[2].defined() ? grads[2].clone() : at::zeros({batch, hidden}, options);
     auto dgates = at::empty({steps, batch, 4 * hidden}, options);
@@ -141,13 +140,17 @@ class FusedLstm : public torch::autograd::Function<FusedLstm> {
         at::mm_out(dh, step_dgates, w_hh);  // the gradient reaching h_{t-1}
       }
     });
-    // Weight and input gradients of all steps in three large GEMMs.
+    // Weight and input gradients of all steps in large GEMMs; h_0 .. h_{T-1} multiply the gates'
+    // gradients of steps 1 .. T.
     const auto flat_dgates = dgates.view({steps * batch, 4 * hidden});
     const auto grad_w_ih = at::mm(flat_dgates.t(), inputs.view({steps * batch, -1}));
-    const auto grad_w_hh =
-        at::mm(flat_dgates.t(), hiddens.slice(0, 0, steps).reshape({steps * batch, hidden}));
+    auto grad_w_hh = at::mm(dgates[0].t(), h0);
+    if (steps > 1) {
+      grad_w_hh.addmm_(dgates.slice(0, 1).reshape({(steps - 1) * batch, 4 * hidden}).t(),
+                       outputs.slice(0, 0, steps - 1).reshape({(steps - 1) * batch, hidden}));
+    }
     const auto grad_bias = flat_dgates.sum(0);
-    const auto grad_x = at::mm(flat_dgates, w_ih).view({steps, batch, -1}).transpose(0, 1);
+    const auto grad_x = at::mm(flat_dgates, w_ih).view({steps, batch, -1});
     return {grad_x, dh, dc, grad_w_ih, grad_w_hh, grad_bias, grad_bias.clone()};
   }
 };

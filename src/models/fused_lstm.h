@@ -17,8 +17,8 @@
 
 namespace genolm::models {
 
-// x [B, T, in], h0 and c0 [B, H], w_ih [4H, in], w_hh [4H, H], biases [4H].
-// Returns the outputs [B, T, H] and the last h and c [B, H]; differentiable in every input.
+// Time-major: x [T, B, in] (T >= 1), h0 and c0 [B, H], w_ih [4H, in], w_hh [4H, H], biases [4H].
+// Returns the outputs [T, B, H] and the last h and c [B, H]; differentiable in every input.
 std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_lstm_layer(
     const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
     const at::Tensor& w_hh, const at::Tensor& b_ih, const at::Tensor& b_hh);

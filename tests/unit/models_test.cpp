@@ -100,7 +100,7 @@ TEST_P(FusedLstmShapes, MatchesAtenLstmInValueAndGradient) {
   const std::int64_t steps = 5, in = 4;
   // Weights scaled like PyTorch's initialisation, so the gates are not all saturated.
   const double scale = 1.0 / std::sqrt(static_cast<double>(hidden));
-  std::vector<torch::Tensor> leaves = {torch::randn({batch, steps, in}, options),
+  std::vector<torch::Tensor> leaves = {torch::randn({steps, batch, in}, options),  // time-major
                                        torch::randn({batch, hidden}, options),
                                        torch::randn({batch, hidden}, options),
                                        torch::randn({4 * hidden, in}, options) * scale,
@@ -109,7 +109,7 @@ TEST_P(FusedLstmShapes, MatchesAtenLstmInValueAndGradient) {
                                        torch::randn({4 * hidden}, options) * scale};
   for (auto& leaf : leaves)
     leaf.requires_grad_(true);
-  const auto weights = torch::randn({batch, steps, hidden}, options);
+  const auto weights = torch::randn({steps, batch, hidden}, options);
   auto objective = [&](const torch::Tensor& out, const torch::Tensor& h, const torch::Tensor& c) {
     return (out * weights).sum() + h.pow(2).sum() + (c * 0.5).sum();
   };
@@ -119,7 +119,7 @@ TEST_P(FusedLstmShapes, MatchesAtenLstmInValueAndGradient) {
   const auto fused = torch::autograd::grad({objective(out, h, c)}, leaves);
   auto [ref_out, ref_h, ref_c] =
       at::lstm(leaves[0], {leaves[1].unsqueeze(0), leaves[2].unsqueeze(0)},
-               {leaves[3], leaves[4], leaves[5], leaves[6]}, true, 1, 0.0, true, false, true);
+               {leaves[3], leaves[4], leaves[5], leaves[6]}, true, 1, 0.0, true, false, false);
   const auto reference =
       torch::autograd::grad({objective(ref_out, ref_h.squeeze(0), ref_c.squeeze(0))}, leaves);
   EXPECT_TRUE(torch::allclose(out, ref_out, 1e-10, 1e-12));
