@@ -13,6 +13,7 @@ transformer (fp32, bf16) with its share of the measured matmul peak.
 
 Usage (from the repository root, after scripts/setup):
   /usr/bin/python3 bench/lm_bench.py [--threads 2] [--steps 30] [--repeats 2] [--only NAME]
+                                     [--twin-env KEY=VALUE ...]
 """
 import argparse
 import json
@@ -66,13 +67,14 @@ def run_genolm(name, arch, emb, hidden, layers, batch, window, precision, thread
     return speed, loader
 
 
-def run_twin(arch, emb, hidden, layers, batch, window, precision, threads, steps, corpus):
+def run_twin(arch, emb, hidden, layers, batch, window, precision, threads, steps, corpus, env):
     command = ["/usr/bin/python3", os.path.join(ROOT, "bench", "python_lm_twin.py"),
                "--corpus", corpus, "--arch", arch, "--emb", str(emb), "--hidden", str(hidden),
                "--layers", str(layers), "--heads", str(HEADS), "--context", str(window),
                "--bptt", str(window), "--batch", str(batch), "--threads", str(threads),
                "--precision", precision, "--warmup-steps", "3", "--steps", str(steps)]
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    result = subprocess.run(command, check=True, capture_output=True, text=True,
+                            env=dict(os.environ, **env))
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -106,7 +108,12 @@ def main():
     parser.add_argument("--only", default="", help="run the configurations whose name has this")
     parser.add_argument("--repeats", type=int, default=1,
                         help="alternate genolm and the twin this many times; keep each one's best")
+    parser.add_argument("--twin-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="set this in the twin's environment only (e.g. GLIBC_TUNABLES="
+                             "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647, "
+                             "the heap setting genolm applies to itself while training)")
     args = parser.parse_args()
+    twin_env = dict(item.split("=", 1) for item in args.twin_env)
     os.makedirs(OUT, exist_ok=True)
     corpus = os.path.join(OUT, "corpus")
     if not os.path.exists(os.path.join(corpus, "corpus.json")):
@@ -127,7 +134,7 @@ def main():
                                      args.threads, args.steps, corpus)
             genolm, loader = max(genolm, speed), min(loader, load)
             result = run_twin(arch, emb, hidden, layers, batch, window, precision, args.threads,
-                              args.steps, corpus)
+                              args.steps, corpus, twin_env)
             if twin is None or result["tokens_per_s"] > twin["tokens_per_s"]:
                 twin = result
         if precision == "fp32":
@@ -142,6 +149,8 @@ def main():
         results.append(row)
         print(json.dumps(row), flush=True)
 
+    if twin_env:
+        print(f"\ntwin environment: {twin_env}")
     print(f"\nthreads {args.threads}; matmul peak 2048^3: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, "
           f"bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s\n")
     print("| model | precision | genolm tokens/s | twin tokens/s | genolm / twin | "
@@ -153,7 +162,8 @@ def main():
               f"{r['twin_tokens_per_s']:.0f} | {r['ratio']:.2f} | {r['ratio_to_twin_fp32']:.2f} | "
               f"{mfu} | {r['loader_over_training']:.0f}x |")
     with open(os.path.join(OUT, "results.json"), "w") as handle:
-        json.dump({"threads": args.threads, "peaks": peaks, "results": results}, handle, indent=2)
+        json.dump({"threads": args.threads, "peaks": peaks, "twin_env": twin_env,
+                   "results": results}, handle, indent=2)
 
 
 if __name__ == "__main__":

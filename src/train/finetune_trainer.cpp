@@ -16,6 +16,7 @@
 #include "report/report_html.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
+#include "train/fused_adamw.h"
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/rank_state.h"
@@ -219,7 +220,7 @@ RunOutcome finetune(const FinetuneRun& run) {
                                              .eps(1e-5)
                                              .weight_decay(settings.weight_decay)));
   }
-  torch::optim::AdamW optimizer(std::move(param_groups));
+  FusedAdamW optimizer(std::move(param_groups));
 
   torch::Tensor class_weights;
   if (classify && settings.balanced_weights) {

@@ -18,6 +18,7 @@
 #include "report/metrics_log.h"
 #include "report/report_html.h"
 #include "train/checkpoint.h"
+#include "train/fused_adamw.h"
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/rank_state.h"
@@ -164,11 +165,10 @@ RunOutcome train_language_model(const PretrainRun& run) {
       model->parameters(), comm,
       static_cast<std::size_t>(recipe.number("dist.bucket_mb") * (1 << 20)));
 
-  torch::optim::AdamW optimizer(model->parameters(),
-                                torch::optim::AdamWOptions(recipe.number("train.lr"))
-                                    .betas({0.9, 0.99})
-                                    .eps(1e-5)
-                                    .weight_decay(recipe.number("train.weight_decay")));
+  FusedAdamW optimizer(model->parameters(), torch::optim::AdamWOptions(recipe.number("train.lr"))
+                                                .betas({0.9, 0.99})
+                                                .eps(1e-5)
+                                                .weight_decay(recipe.number("train.weight_decay")));
 
   const std::int64_t rows_per_rank = settings.batch / ranks;
   data::LmStream stream(run.corpus->train(), settings.batch, settings.backward,
