@@ -6,6 +6,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "models/drop_connect.h"
 #include "models/fused_lstm.h"
 
 namespace genolm::models {
@@ -107,7 +108,7 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
     // DropConnect: a fresh mask on the raw recurrent weight at every forward; gradients reach the
     // raw weight and are zero where it was dropped.
     torch::Tensor w_hh = layer.w_hh_raw;
-    if (training && options_.weight_p > 0) w_hh = at::dropout(w_hh, options_.weight_p, true);
+    if (training) w_hh = drop_connect(w_hh, options_.weight_p);
     torch::Tensor output, h, c;
     if (bf16_ || !x.is_cpu()) {
       // at::lstm is cuDNN's fused LSTM on a GPU and oneDNN's in bf16 on the CPU. In fp32 on the

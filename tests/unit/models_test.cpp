@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "models/awd_lstm.h"
+#include "models/drop_connect.h"
 #include "models/fused_lstm.h"
 #include "models/language_model.h"
 #include "models/model_factory.h"
@@ -189,6 +190,35 @@ TEST(Dropouts, LockedDropoutHasOneMaskPerSequence) {
   EXPECT_GT(kept, 0.3);
   EXPECT_LT(kept, 0.7);
   EXPECT_TRUE(torch::equal(locked_dropout(x, 0.5, false), x));
+}
+
+TEST(Dropouts, DropConnectKeepsEachWeightWithProbabilityOneMinusP) {
+  torch::manual_seed(8);
+  const auto weight = torch::rand({2048, 512}) + 1;  // no entry is zero by chance
+  const auto dropped = drop_connect(weight, 0.2);
+  const auto kept = dropped != 0;
+  // 1 M draws: the kept share is within a few thousandths of 0.8 (its standard error is 0.0004).
+  EXPECT_NEAR(kept.to(torch::kDouble).mean().item<double>(), 0.8, 0.003);
+  EXPECT_TRUE(torch::allclose(dropped.masked_select(kept), weight.masked_select(kept) / 0.8));
+  // Each row and column has its own mask bits: no row is kept or dropped as a whole.
+  const auto row_share = kept.to(torch::kDouble).mean(1);
+  EXPECT_GT(row_share.min().item<double>(), 0.7);
+  EXPECT_LT(row_share.max().item<double>(), 0.9);
+  EXPECT_TRUE(torch::equal(drop_connect(weight, 0.0), weight));
+}
+
+TEST(Dropouts, DropConnectDependsOnTheSeedAloneNotOnThreads) {
+  const auto weight = torch::ones({300, 100});
+  auto masked = [&](int threads, std::uint64_t seed) {
+    at::set_num_threads(threads);
+    torch::manual_seed(seed);
+    auto out = drop_connect(weight, 0.5);
+    at::set_num_threads(1);
+    return out;
+  };
+  const auto one_thread = masked(1, 9);
+  EXPECT_TRUE(torch::equal(one_thread, masked(2, 9)));
+  EXPECT_FALSE(torch::equal(one_thread, masked(1, 10)));
 }
 
 TEST(Dropouts, WeightDropGivesZeroGradientWhereDropped) {
