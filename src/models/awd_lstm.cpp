@@ -112,8 +112,8 @@ torch::Tensor AwdLstm::forward(const torch::Tensor& ids) {
     torch::Tensor output, h, c;
     if (bf16_ || !x.is_cpu()) {
       // at::lstm is cuDNN's fused LSTM on a GPU and oneDNN's in bf16 on the CPU. In fp32 on the
-      // CPU fused_lstm_layer beats it (bench/lm_bench.py: 1.23x against 0.99x the twin at hidden
-      // 512, and 0.76x for at::lstm at fastai's size).
+      // CPU fused_lstm_layer beats it at every size (bench/RESULTS.md: at hidden 512, at::lstm
+      // ran 0.99x the twin; at fastai's size, 0.76x).
       const std::vector<torch::Tensor> params = {layer.w_ih.to(compute), w_hh.to(compute),
                                                  layer.b_ih.to(compute), layer.b_hh.to(compute)};
       const std::vector<torch::Tensor> state = {hidden_[2 * l].to(compute),
