@@ -16,15 +16,18 @@ constexpr std::int64_t kBlock = 4096;
 }  // namespace
 
 torch::Tensor drop_connect(const torch::Tensor& weight, double p) {
-  if (p <= 0) return weight;
+  TORCH_CHECK(p >= 0 && p <= 1, "DropConnect probability ", p,
+              " is outside [0, 1] (model.weight_p times model.drop_mult)");
+  if (p == 0) return weight;
   if (!weight.is_cpu()) return at::dropout(weight, p, /*train=*/true);
   const auto seed = static_cast<std::uint64_t>(
       torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kLong)
           .item<std::int64_t>());
   // Each 32-bit Philox draw decides two elements, 16 bits each: a half below `threshold` keeps its
-  // element, with probability threshold / 65536 (within 1/131072 of 1 - p).
+  // element, with probability threshold / 65536 (within 1/131072 of 1 - p). Kept elements are
+  // scaled by its inverse, so the mask's expectation is exactly 1.
   const auto threshold = static_cast<std::uint32_t>(std::lround((1.0 - p) * 65536.0));
-  const float kept = p < 1 ? static_cast<float>(1.0 / (1.0 - p)) : 0.0f;
+  const float kept = threshold > 0 ? static_cast<float>(65536.0 / threshold) : 0.0f;
   auto mask = torch::empty(weight.sizes(), weight.options().dtype(torch::kFloat));
   float* out = mask.data_ptr<float>();
   const std::int64_t n = mask.numel();

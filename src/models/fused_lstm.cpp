@@ -28,6 +28,8 @@ void forward_cells(const at::Tensor& gates, const at::Tensor& c_prev, const at::
                    const at::Tensor& tanh_c_next, const at::Tensor& h_next) {
   const std::int64_t batch = gates.size(0), hidden = c_prev.size(1);
   at::parallel_for(0, batch, rows_per_task(hidden), [&](std::int64_t begin, std::int64_t end) {
+    // Worker threads start with autograd's dispatch on; these buffers never need it.
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
     const std::int64_t rows = end - begin;
     const auto block = gates.narrow(0, begin, rows).view({rows, 4, hidden});
     block.narrow(1, 0, 2).sigmoid_();
@@ -160,6 +162,8 @@ class FusedLstm : public torch::autograd::Function<FusedLstm> {
 std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_lstm_layer(
     const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
     const at::Tensor& w_hh, const at::Tensor& b_ih, const at::Tensor& b_hh) {
+  TORCH_CHECK(x.is_cpu() && x.size(0) > 0,
+              "fused_lstm_layer runs on the CPU, on at least one step");
   auto outputs = FusedLstm::apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh);
   return {outputs[0], outputs[1], outputs[2]};
 }

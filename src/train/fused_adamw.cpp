@@ -72,13 +72,17 @@ bool FusedAdamW::fused_pass_covers_every_parameter() {
 }
 
 torch::Tensor FusedAdamW::step(LossClosure closure) {
-  if (!fused_pass_covers_every_parameter()) return torch::optim::AdamW::step(std::move(closure));
-  torch::NoGradGuard no_grad;
   torch::Tensor loss;
   if (closure) {
+    // The closure computes the gradients, so which pass covers them is known only afterwards.
     at::AutoGradMode enable_grad(true);
     loss = closure();
   }
+  if (!fused_pass_covers_every_parameter()) {
+    torch::optim::AdamW::step();
+    return loss;
+  }
+  torch::NoGradGuard no_grad;
   for (auto& group : param_groups()) {
     const auto& options = static_cast<const AdamWOptions&>(group.options());
     for (auto& p : group.params()) {
@@ -106,6 +110,10 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
                          state.exp_avg().data_ptr<scalar_t>(),
                          state.exp_avg_sq().data_ptr<scalar_t>(), p.numel(), k);
       });
+      // Written through raw pointers: record the in-place update as an ATen op would, so a graph
+      // that saved the old values refuses to run backward instead of using the new ones.
+      for (const auto& updated : {p, state.exp_avg(), state.exp_avg_sq()})
+        updated.unsafeGetTensorImpl()->bump_version();
     }
   }
   return loss;

@@ -43,8 +43,12 @@ void set_gradients(std::vector<torch::Tensor>& params, int step) {
 
 class FusedAdamWTypes : public ::testing::TestWithParam<torch::Dtype> {
  protected:
-  void SetUp() override { at::set_num_threads(2); }  // LibTorch starts this process with one
-  void TearDown() override { at::set_num_threads(1); }
+  void SetUp() override {
+    threads_ = at::get_num_threads();
+    at::set_num_threads(2);
+  }
+  void TearDown() override { at::set_num_threads(threads_); }
+  int threads_ = 1;
 };
 
 TEST_P(FusedAdamWTypes, StepsLikeLibTorchsAdamW) {
@@ -101,6 +105,16 @@ TEST(FusedAdamW, ItsStateLoadsIntoLibTorchsAdamWAndBack) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     EXPECT_TRUE(torch::allclose(params[i], base_params[i], 1e-6, 1e-6)) << "parameter " << i;
   }
+}
+
+TEST(FusedAdamW, AGraphThatSavedAParameterRefusesBackwardAfterTheStep) {
+  // As after LibTorch's in-place update: the saved value is stale, and autograd must say so.
+  auto weight = torch::randn({8, 8}).requires_grad_();
+  FusedAdamW optimizer({weight}, AdamWOptions(1e-1));
+  const auto loss = (weight * weight).sum();  // saves `weight` for its backward
+  weight.mutable_grad() = torch::ones_like(weight);
+  optimizer.step();
+  EXPECT_THROW(loss.backward(), c10::Error);
 }
 
 TEST(FusedAdamW, TakesTheBaseStepForANonContiguousParameter) {

@@ -88,9 +88,13 @@ struct LstmShape {
 // (rows_per_task).
 class FusedLstmShapes : public ::testing::TestWithParam<LstmShape> {
  protected:
-  // LibTorch starts this process with one thread.
-  void SetUp() override { at::set_num_threads(2); }
-  void TearDown() override { at::set_num_threads(1); }
+  // LibTorch starts this process with one thread; two split the rows.
+  void SetUp() override {
+    threads_ = at::get_num_threads();
+    at::set_num_threads(2);
+  }
+  void TearDown() override { at::set_num_threads(threads_); }
+  int threads_ = 1;
 };
 
 TEST_P(FusedLstmShapes, MatchesAtenLstmInValueAndGradient) {
@@ -205,15 +209,18 @@ TEST(Dropouts, DropConnectKeepsEachWeightWithProbabilityOneMinusP) {
   EXPECT_GT(row_share.min().item<double>(), 0.7);
   EXPECT_LT(row_share.max().item<double>(), 0.9);
   EXPECT_TRUE(torch::equal(drop_connect(weight, 0.0), weight));
+  EXPECT_EQ(drop_connect(weight, 1.0).abs().sum().item<double>(), 0.0);
+  EXPECT_THROW(drop_connect(weight, 1.5), c10::Error);
 }
 
 TEST(Dropouts, DropConnectDependsOnTheSeedAloneNotOnThreads) {
   const auto weight = torch::ones({300, 100});
   auto masked = [&](int threads, std::uint64_t seed) {
+    const int before = at::get_num_threads();
     at::set_num_threads(threads);
     torch::manual_seed(seed);
     auto out = drop_connect(weight, 0.5);
-    at::set_num_threads(1);
+    at::set_num_threads(before);
     return out;
   };
   const auto one_thread = masked(1, 9);
