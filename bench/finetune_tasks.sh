@@ -68,6 +68,26 @@ error_text() {
   printf 'rc=%s: %s' "$rc" "$line" | tr '\t\r\n' '   ' | cut -c1-300
 }
 
+# The last row of split $1 in metrics file $2, as JSON {"row": ROW or null, "error": TEXT}; the
+# error is empty unless the file could not be read.
+last_metrics_row() {
+  $PY - "$1" "$2" <<'EOF'
+import json, sys
+split, path = sys.argv[1:3]
+last, error = None, ""
+try:
+    for line in open(path):
+        line = line.strip()
+        if line:
+            row = json.loads(line)
+            if row.get("split") == split:
+                last = row
+except OSError as e:
+    error = f"no metrics: {e}"
+print(json.dumps({"row": last, "error": error}))
+EOF
+}
+
 pretrain() {  # pretrain RUN_NAME CONFIG [--set ...]
   local name=$1; shift
   if [[ -f runs/$name/encoder.pt ]]; then log "encoder runs/$name present"; return; fi
@@ -77,19 +97,11 @@ pretrain() {  # pretrain RUN_NAME CONFIG [--set ...]
   local status=ok err=""
   if ((RC != 0)) || [[ ! -f runs/$name/encoder.pt ]]; then status=failed; err=$(error_text "$LOGS/pretrain_$name.log" "$RC"); fi
   log "pretrain $name: $status (rc $RC, ${WALL}s)"
-  $PY - "runs/$name/metrics.jsonl" "$name" "$status" "$WALL" "$err" >>"$PRETRAIN_RESULTS" <<'EOF'
+  $PY - "$(last_metrics_row valid "runs/$name/metrics.jsonl")" "$name" "$status" "$WALL" "$err" >>"$PRETRAIN_RESULTS" <<'EOF'
 import json, sys
-path, name, status, wall, err = sys.argv[1:6]
-last = None
-try:
-    for line in open(path):
-        line = line.strip()
-        if line:
-            row = json.loads(line)
-            if row.get("split") == "valid":
-                last = row
-except OSError as e:
-    err = err or f"no metrics: {e}"
+found, name, status, wall, err = sys.argv[1:6]
+found = json.loads(found)
+last, err = found["row"], err or found["error"]
 f = lambda k: "" if last is None or k not in last else f"{last[k]:.4f}"
 print("\t".join([name, status, wall, "" if last is None else str(last.get("step", "")),
                  f("loss"), f("accuracy"), f("perplexity"), err]))
@@ -99,19 +111,11 @@ EOF
 record() {  # record TASK ENCODER RUN_NAME LOGFILE
   local task=$1 enc=$2 name=$3 logfile=$4 status=ok err=""
   if ((RC != 0)); then status=failed; err=$(error_text "$logfile" "$RC"); fi
-  $PY - "runs/$name/metrics.jsonl" "$task" "$enc" "$status" "$WALL" "$err" >>"$RESULTS" <<'EOF'
+  $PY - "$(last_metrics_row test "runs/$name/metrics.jsonl")" "$task" "$enc" "$status" "$WALL" "$err" >>"$RESULTS" <<'EOF'
 import json, sys
-path, task, enc, status, wall, err = sys.argv[1:7]
-last = None
-try:
-    for line in open(path):
-        line = line.strip()
-        if line:
-            row = json.loads(line)
-            if row.get("split") == "test":
-                last = row
-except OSError as e:
-    err = err or f"no metrics: {e}"
+found, task, enc, status, wall, err = sys.argv[1:7]
+found = json.loads(found)
+last, err = found["row"], err or found["error"]
 if last is None and status == "ok":
     status, err = "no_test_row", err or "metrics.jsonl has no split=test row"
 def f(k):

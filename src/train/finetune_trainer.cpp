@@ -15,8 +15,8 @@
 #include "report/metrics_log.h"
 #include "report/report_html.h"
 #include "train/checkpoint.h"
-#include "train/device.h"
 #include "train/fused_adamw.h"
+#include "train/module_file.h"
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/rank_state.h"
@@ -139,26 +139,6 @@ EpochPlan plan_epoch(const data::TaskExamples& train, const Settings& settings,
   return plan;
 }
 
-void save_module(const torch::nn::Module& module, const std::filesystem::path& file) {
-  torch::serialize::OutputArchive archive;
-  module.save(archive);
-  auto temp = file;
-  temp += ".tmp";
-  archive.save_to(temp.string());
-  std::filesystem::rename(temp, file);
-}
-
-void load_module(torch::nn::Module& module, const std::filesystem::path& file) {
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(file.string(), device_of(module));
-    module.load(archive);
-  } catch (const c10::Error& e) {
-    throw Error(file.string() + " cannot be loaded into this model (" +
-                std::string(e.what_without_backtrace()) + ")");
-  }
-}
-
 // Short text of the headline metrics, for log lines.
 std::string headline(const nlohmann::json& metrics, const data::LabelScheme& scheme) {
   const std::vector<std::string> names =
@@ -188,7 +168,7 @@ RunOutcome finetune(const FinetuneRun& run) {
 
   auto encoder = models::make_encoder(run.encoder);
   if (pretrained) {
-    load_module(*encoder, run.pretrained);
+    load_module_file(*encoder, run.pretrained);
     logger->info("encoder weights from {}", run.pretrained.string());
   }
   encoder->set_bf16(settings.bf16 && !settings.transformer);
@@ -511,7 +491,7 @@ RunOutcome finetune(const FinetuneRun& run) {
       logger->info("epoch {} valid: {}{}", epoch + 1, headline(row, run.scheme),
                    improved ? " (best so far: saved)" : "");
       if (improved) {
-        save_module(*model, run.dir / "classifier.pt");
+        save_module_file(*model, run.dir / "classifier.pt");
         state.extra["best"] = {{"epoch", epoch + 1}, {"step", state.step}, {"value", value}};
         state.extra["without_improvement"] = 0;
       } else {
@@ -546,9 +526,9 @@ RunOutcome finetune(const FinetuneRun& run) {
   if (!state.extra.at("tested").get<bool>()) {
     // The best epoch's weights are the model; without any finite valid metric, the last ones.
     if (std::filesystem::exists(run.dir / "classifier.pt"))
-      load_module(*model, run.dir / "classifier.pt");
+      load_module_file(*model, run.dir / "classifier.pt");
     else
-      save_module(*model, run.dir / "classifier.pt");
+      save_module_file(*model, run.dir / "classifier.pt");
     if (run.test->size() > 0) {
       const auto test_predictions = predict(*model, *run.test, run.scheme, run.scaling, inference);
       nlohmann::json row = {{"step", state.step}, {"split", "test"}, {"wall_s", wall_now()}};

@@ -19,6 +19,7 @@
 #include "report/report_html.h"
 #include "train/checkpoint.h"
 #include "train/fused_adamw.h"
+#include "train/module_file.h"
 #include "train/precision.h"
 #include "train/progress.h"
 #include "train/rank_state.h"
@@ -252,10 +253,7 @@ RunOutcome train_language_model(const PretrainRun& run) {
     checkpoints.save(*model, optimizer, state);
     if (!writer) return;
     // The encoder alone, for fine-tuning and embeddings (model.json describes it).
-    torch::serialize::OutputArchive archive;
-    encoder->save(archive);
-    archive.save_to((run.dir / "encoder.pt.tmp").string());
-    std::filesystem::rename(run.dir / "encoder.pt.tmp", run.dir / "encoder.pt");
+    save_module_file(*encoder, run.dir / "encoder.pt");
   };
 
   const StopOnSignals signals;

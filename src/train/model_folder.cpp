@@ -1,28 +1,21 @@
 #include "train/model_folder.h"
 
-#include <torch/serialize.h>
-
 #include <fstream>
 
 #include "genolm/error.h"
 #include "models/model_factory.h"
+#include "train/module_file.h"
 #include "util/files.h"
 
 namespace genolm::train {
 namespace {
 
+// The modules are built on the CPU, so the weights are read there whichever device saved them.
 void load_weights(torch::nn::Module& module, const std::filesystem::path& file) {
   if (!std::filesystem::exists(file)) {
     throw Error(file.string() + " is missing: the run has not saved a model yet");
   }
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(file.string(), torch::kCPU);
-    module.load(archive);
-  } catch (const c10::Error& e) {
-    throw Error(file.string() + " cannot be loaded (" + std::string(e.what_without_backtrace()) +
-                ")");
-  }
+  load_module_file(module, file);
 }
 
 }  // namespace

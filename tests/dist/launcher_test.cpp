@@ -61,9 +61,29 @@ void expect_no_children() {
   EXPECT_EQ(errno, ECHILD);
 }
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
+// What a launch returned, how long it took, and what the launcher logged.
+struct LaunchOutcome {
+  int status;
+  double seconds;
+  std::string log;
+};
+
+LaunchOutcome launch_capturing_log(const dist::LaunchOptions& options,
+                                   const std::vector<std::string>& argv) {
+  testing::internal::CaptureStderr();
+  const auto start = Clock::now();
+  const int status = dist::launch(options, argv);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return {status, seconds, testing::internal::GetCapturedStderr()};
 }
+
+// Rank 0 fails with status 3 once rank 1 is up; rank 1 would sleep for 30 s.
+constexpr const char* kRankZeroFailsOnceRankOneIsUp = R"(
+    if [ "$RANK" = 0 ]; then
+      while [ ! -f "$1/pid_1" ]; do sleep 0.01; done
+      exit 3
+    fi
+    exec sleep 30)";
 
 TEST(Launcher, EveryWorkerSeesItsRankAndTheMaster) {
   test::TempDir dir;
@@ -125,47 +145,30 @@ TEST(Launcher, TwoNodesNumberTheirRanksTogether) {
 
 TEST(Launcher, AFailingRankStopsTheOthers) {
   test::TempDir dir;
-  // Rank 0 fails once rank 1 is up; rank 1 would sleep for 30 s.
-  const std::string script = std::string(kWritePid) + R"(
-    if [ "$RANK" = 0 ]; then
-      while [ ! -f "$1/pid_1" ]; do sleep 0.01; done
-      exit 3
-    fi
-    exec sleep 30)";
   dist::LaunchOptions options;
   options.nproc = 2;
-  testing::internal::CaptureStderr();
-  const auto start = Clock::now();
-  const int result = dist::launch(options, shell(script, dir));
-  const double elapsed = seconds_since(start);
-  const std::string log = testing::internal::GetCapturedStderr();
-  EXPECT_EQ(result, 3);
-  EXPECT_LT(elapsed, 5.0) << "the sleeping rank should end at SIGTERM, well within the grace";
-  EXPECT_NE(log.find("rank 0 exited with status 3"), std::string::npos) << log;
+  const auto outcome = launch_capturing_log(
+      options, shell(std::string(kWritePid) + kRankZeroFailsOnceRankOneIsUp, dir));
+  EXPECT_EQ(outcome.status, 3);
+  EXPECT_LT(outcome.seconds, 5.0)
+      << "the sleeping rank should end at SIGTERM, well within the grace";
+  EXPECT_NE(outcome.log.find("rank 0 exited with status 3"), std::string::npos) << outcome.log;
   EXPECT_FALSE(alive(read_pid(dir, 1)));
   expect_no_children();
 }
 
 TEST(Launcher, AWorkerThatIgnoresSigtermIsKilledAfterTheGrace) {
   test::TempDir dir;
-  const std::string script = R"(trap '' TERM; )" + std::string(kWritePid) + R"(
-    if [ "$RANK" = 0 ]; then
-      while [ ! -f "$1/pid_1" ]; do sleep 0.01; done
-      exit 3
-    fi
-    exec sleep 30)";
   dist::LaunchOptions options;
   options.nproc = 2;
   options.grace_seconds = 1;
-  testing::internal::CaptureStderr();
-  const auto start = Clock::now();
-  const int result = dist::launch(options, shell(script, dir));
-  const double elapsed = seconds_since(start);
-  const std::string log = testing::internal::GetCapturedStderr();
-  EXPECT_EQ(result, 3);
-  EXPECT_GE(elapsed, 1.0);
-  EXPECT_LT(elapsed, 5.0);
-  EXPECT_NE(log.find("rank 1 did not stop within 1 s"), std::string::npos) << log;
+  const auto outcome = launch_capturing_log(
+      options,
+      shell(R"(trap '' TERM; )" + std::string(kWritePid) + kRankZeroFailsOnceRankOneIsUp, dir));
+  EXPECT_EQ(outcome.status, 3);
+  EXPECT_GE(outcome.seconds, 1.0);
+  EXPECT_LT(outcome.seconds, 5.0);
+  EXPECT_NE(outcome.log.find("rank 1 did not stop within 1 s"), std::string::npos) << outcome.log;
   EXPECT_FALSE(alive(read_pid(dir, 1)));
   expect_no_children();
 }
@@ -173,10 +176,9 @@ TEST(Launcher, AWorkerThatIgnoresSigtermIsKilledAfterTheGrace) {
 TEST(Launcher, AKilledWorkerGives128PlusTheSignal) {
   test::TempDir dir;
   dist::LaunchOptions options;
-  testing::internal::CaptureStderr();
-  EXPECT_EQ(dist::launch(options, shell("kill -KILL $$", dir)), 128 + SIGKILL);
-  const std::string log = testing::internal::GetCapturedStderr();
-  EXPECT_NE(log.find("rank 0 was killed by signal 9"), std::string::npos) << log;
+  const auto outcome = launch_capturing_log(options, shell("kill -KILL $$", dir));
+  EXPECT_EQ(outcome.status, 128 + SIGKILL);
+  EXPECT_NE(outcome.log.find("rank 0 was killed by signal 9"), std::string::npos) << outcome.log;
   expect_no_children();
 }
 
@@ -193,14 +195,11 @@ TEST(Launcher, ForwardsSigtermToTheWorkers) {
     // The launcher's handler is in place from before its first fork until its return.
     kill(getpid(), SIGTERM);
   });
-  testing::internal::CaptureStderr();
-  const auto start = Clock::now();
-  const int result = dist::launch(options, shell(std::string(kWritePid) + "exec sleep 30", dir));
-  const double elapsed = seconds_since(start);
-  testing::internal::GetCapturedStderr();
+  const auto outcome =
+      launch_capturing_log(options, shell(std::string(kWritePid) + "exec sleep 30", dir));
   sender.join();
-  EXPECT_EQ(result, 128 + SIGTERM);
-  EXPECT_LT(elapsed, 5.0);
+  EXPECT_EQ(outcome.status, 128 + SIGTERM);
+  EXPECT_LT(outcome.seconds, 5.0);
   EXPECT_FALSE(alive(read_pid(dir, 0)));
   EXPECT_FALSE(alive(read_pid(dir, 1)));
   expect_no_children();

@@ -157,14 +157,6 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
   return found;
 }
 
-long pt_files(const std::filesystem::path& dir) {
-  if (!std::filesystem::exists(dir)) return 0;
-  long count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.path().extension() == ".pt") ++count;
-  return count;
-}
-
 std::filesystem::path newest_checkpoint(const std::filesystem::path& dir) {
   std::filesystem::path newest;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
@@ -175,11 +167,8 @@ std::filesystem::path newest_checkpoint(const std::filesystem::path& dir) {
 class DataParallel : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string fasta = ">repeats\n";
-    const std::string dna = test::tandem_repeats(40000, 5);
-    for (std::size_t i = 0; i < dna.size(); i += 70)
-      fasta += dna.substr(i, 70) + "\n";
-    test::write_text(dir_ / "genome.fa", fasta);
+    test::write_text(dir_ / "genome.fa",
+                     test::fasta_record("repeats", test::tandem_repeats(40000, 5)));
   }
 
   // A small AWD-LSTM without dropout (so one process and two ranks compute the same thing),
@@ -371,8 +360,8 @@ TEST_F(DataParallel, AKilledRankStopsTheJobAndTheRunResumesExactlyOnTheSameWorld
     }
     ASSERT_GT(rank1, 0) << "no worker with RANK=1 under the launcher";
     // Killed between two checkpoints, once both ranks have saved one: their newest ones agree.
-    while (Clock::now() < deadline &&
-           (pt_files(checkpoints) == 0 || pt_files(checkpoints / "rank-1") == 0))
+    while (Clock::now() < deadline && (test::checkpoint_count(checkpoints) == 0 ||
+                                       test::checkpoint_count(checkpoints / "rank-1") == 0))
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ASSERT_EQ(kill(rank1, SIGKILL), 0);
     const auto killed = Clock::now();

@@ -40,11 +40,7 @@ class Finetune : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    std::string fasta = ">genome\n";
-    const std::string dna = test::random_dna(60000, 5);
-    for (std::size_t i = 0; i < dna.size(); i += 70)
-      fasta += dna.substr(i, 70) + "\n";
-    test::write_text(*dir_ / "genome.fa", fasta);
+    test::write_text(*dir_ / "genome.fa", test::fasta_record("genome", test::random_dna(60000, 5)));
     test::write_text(*dir_ / "train.tsv", motif_table(480, 1));
     test::write_text(*dir_ / "test.tsv", motif_table(160, 2));
     test::write_text(*dir_ / "lm.toml",

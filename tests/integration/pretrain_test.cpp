@@ -20,11 +20,8 @@ namespace {
 class Pretrain : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string fasta = ">repeats\n";
-    const std::string dna = test::tandem_repeats(120000, 3);
-    for (std::size_t i = 0; i < dna.size(); i += 70)
-      fasta += dna.substr(i, 70) + "\n";
-    test::write_text(dir_ / "genome.fa", fasta);
+    test::write_text(dir_ / "genome.fa",
+                     test::fasta_record("repeats", test::tandem_repeats(120000, 3)));
   }
 
   // A recipe for a small AWD-LSTM writing under dir_/runs; `train_extra` and `model_extra` add

@@ -11,7 +11,6 @@
 #include <thread>
 
 namespace genolm::test {
-namespace {
 
 long checkpoint_count(const std::filesystem::path& dir) {
   if (!std::filesystem::exists(dir)) return 0;
@@ -20,8 +19,6 @@ long checkpoint_count(const std::filesystem::path& dir) {
     if (entry.path().extension() == ".pt") ++count;
   return count;
 }
-
-}  // namespace
 
 std::vector<std::string> split_words(const std::string& command_line) {
   std::vector<std::string> words;

@@ -77,4 +77,11 @@ std::string tandem_repeats(std::size_t length, unsigned seed) {
   return dna;
 }
 
+std::string fasta_record(const std::string& name, const std::string& dna) {
+  std::string fasta = ">" + name + "\n";
+  for (std::size_t i = 0; i < dna.size(); i += 70)
+    fasta += dna.substr(i, 70) + "\n";
+  return fasta;
+}
+
 }  // namespace genolm::test

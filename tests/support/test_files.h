@@ -36,4 +36,7 @@ std::string random_dna(std::size_t length, unsigned seed);
 // substitutions.
 std::string tandem_repeats(std::size_t length, unsigned seed);
 
+// One FASTA record: ">name", then `dna` in 70-base lines.
+std::string fasta_record(const std::string& name, const std::string& dna);
+
 }  // namespace genolm::test

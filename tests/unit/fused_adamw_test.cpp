@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "support/torch_threads.h"
+
 namespace genolm::train {
 namespace {
 
@@ -43,12 +45,7 @@ void set_gradients(std::vector<torch::Tensor>& params, int step) {
 
 class FusedAdamWTypes : public ::testing::TestWithParam<torch::Dtype> {
  protected:
-  void SetUp() override {
-    threads_ = at::get_num_threads();
-    at::set_num_threads(2);
-  }
-  void TearDown() override { at::set_num_threads(threads_); }
-  int threads_ = 1;
+  test::ScopedTorchThreads threads_{2};  // the large parameter splits over them
 };
 
 TEST_P(FusedAdamWTypes, StepsLikeLibTorchsAdamW) {

@@ -9,6 +9,7 @@
 #include "models/language_model.h"
 #include "models/model_factory.h"
 #include "models/transformer.h"
+#include "support/torch_threads.h"
 
 namespace genolm::models {
 namespace {
@@ -88,13 +89,7 @@ struct LstmShape {
 // (rows_per_task).
 class FusedLstmShapes : public ::testing::TestWithParam<LstmShape> {
  protected:
-  // LibTorch starts this process with one thread; two split the rows.
-  void SetUp() override {
-    threads_ = at::get_num_threads();
-    at::set_num_threads(2);
-  }
-  void TearDown() override { at::set_num_threads(threads_); }
-  int threads_ = 1;
+  test::ScopedTorchThreads threads_{2};
 };
 
 TEST_P(FusedLstmShapes, MatchesAtenLstmInValueAndGradient) {
@@ -216,12 +211,9 @@ TEST(Dropouts, DropConnectKeepsEachWeightWithProbabilityOneMinusP) {
 TEST(Dropouts, DropConnectDependsOnTheSeedAloneNotOnThreads) {
   const auto weight = torch::ones({300, 100});
   auto masked = [&](int threads, std::uint64_t seed) {
-    const int before = at::get_num_threads();
-    at::set_num_threads(threads);
+    test::ScopedTorchThreads scoped(threads);
     torch::manual_seed(seed);
-    auto out = drop_connect(weight, 0.5);
-    at::set_num_threads(before);
-    return out;
+    return drop_connect(weight, 0.5);
   };
   const auto one_thread = masked(1, 9);
   EXPECT_TRUE(torch::equal(one_thread, masked(2, 9)));
