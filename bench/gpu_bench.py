@@ -5,7 +5,7 @@ GPU, and the transformer's model-FLOPs utilisation (MFU) against the GPU's measu
 One script, run from anywhere on a machine with one NVIDIA GPU and a CUDA build of PyTorch:
   1. Build. Unless --build-dir (default build-cuda/) already holds genolm and genolm-train, or
      --no-build is given, it configures and builds genolm against the LibTorch inside that
-     PyTorch (README, "GPU build"):
+     PyTorch (docs/usage.md, "GPU build"):
        cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release \\
              -DCMAKE_PREFIX_PATH=$(PYTHON -c 'import torch;print(torch.utils.cmake_prefix_path)')
        cmake --build build-cuda

@@ -30,8 +30,10 @@ struct RecipeOptions {
   bool dump = false;
 
   void add_to(CLI::App& command);
-  // Defaults, then the recipe file, then `apply_flags` (the command's own flags), then --set.
-  config::Recipe resolve(const std::function<void(config::Recipe&)>& apply_flags = {}) const;
+  // Defaults, then the recipe file, then `apply_flags` (the command's own flags), then --set; a key
+  // set for `command` that it does not read is an error (config::Recipe::check_read_by).
+  config::Recipe resolve(config::Command command,
+                         const std::function<void(config::Recipe&)>& apply_flags = {}) const;
 };
 
 // Global options (--threads, --log-level) on `app`.

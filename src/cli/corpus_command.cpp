@@ -21,14 +21,15 @@ struct CorpusFlags {
 };
 
 void run_corpus(const CorpusFlags& flags, const GlobalOptions& globals) {
-  const config::Recipe recipe = flags.recipe.resolve([&flags](config::Recipe& r) {
+  const auto command = config::Command::corpus;
+  const config::Recipe recipe = flags.recipe.resolve(command, [&flags](config::Recipe& r) {
     if (!flags.tokenizer.empty()) r.set_value("tokenizer.path", flags.tokenizer, "--tokenizer");
     if (!flags.inputs.empty()) r.set_value("data.train", flags.inputs, "--input");
     if (flags.valid_fraction)
       r.set_value("data.valid_fraction", *flags.valid_fraction, "--valid-fraction");
   });
   if (flags.recipe.dump) {
-    std::cout << recipe.dump();
+    std::cout << recipe.dump(command);
     return;
   }
   if (flags.out.empty()) throw Error("corpus: --out is required (the corpus folder to write)");

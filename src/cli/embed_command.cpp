@@ -69,7 +69,7 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   }
   encoder.set_output_layer(flags.layer);
   encoder.eval();
-  if (flags.rc_average && folder.tokenizer->kind() == "protein") {
+  if (flags.rc_average && !folder.tokenizer->reverse_complement_applies()) {
     throw Error("--rc-average needs a DNA tokenizer; this model reads proteins");
   }
   torch::NoGradGuard no_grad;
@@ -83,7 +83,7 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   const auto flush = [&] {
     if (block.empty()) return;
     const auto examples =
-        data::encode_examples(block, *folder.tokenizer, folder.scheme, flags.input.input,
+        data::encode_examples(block, *folder.tokenizer, folder.scheme(), flags.input.input,
                               {.with_labels = false, .reverse_complement = flags.rc_average});
     auto vectors = embed_block(encoder, examples.tokens, flags, folder.chunk);
     if (flags.rc_average)

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_input.h"
+#include "task/task.h"
 #include "train/inference.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -42,14 +43,14 @@ int run_evaluate(const EvaluateFlags& flags, const GlobalOptions& globals) {
   const bool rc_average = flags.strands.average(folder);
   const auto examples = read_examples(flags.input, folder, /*with_labels=*/true, rc_average);
   const auto predictions = predict_with(folder, examples, flags.input.batch_size, rc_average);
-  auto metrics = train::task_metrics(folder.scheme, predictions, examples, folder.scaling);
+  auto metrics = folder.task->metrics(predictions, examples);
   metrics["examples"] = examples.size();
   metrics["input"] = flags.input.input;
   metrics["model"] = flags.input.model;
   print_metrics(metrics);
   write_file_atomically(flags.out, metrics.dump(2) + "\n");
   if (!flags.predictions.empty())
-    train::write_predictions(flags.predictions, folder.scheme, examples, predictions);
+    task::write_predictions(flags.predictions, *folder.task, examples, predictions);
   log("evaluate")->info("metrics of {} examples written to {}", examples.size(), flags.out);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "genolm/error.h"
 #include "io/labelled.h"
 #include "train/device.h"
+#include "train/inference.h"
 
 namespace genolm::cli {
 
@@ -56,18 +57,17 @@ train::ModelFolder load_fine_tuned(const ModelInputOptions& options, const std::
   return folder;
 }
 
-train::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,
-                                std::int64_t batch_size, bool rc_average) {
-  return train::predict(*folder.classifier, examples, folder.scheme, folder.scaling,
-                        {.batch_size = batch_size,
-                         .autocast = folder.bf16 && folder.transformer(),
-                         .rc_average = rc_average});
+task::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,
+                               std::int64_t batch_size, bool rc_average) {
+  return train::predict(
+      *folder.classifier, examples, *folder.task,
+      {.batch_size = batch_size, .autocast = folder.autocast(), .rc_average = rc_average});
 }
 
 data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,
                                  bool with_labels, bool both_strands) {
   const auto records = io::read_labelled(options.input, options.columns(folder, with_labels));
-  return data::encode_examples(records, *folder.tokenizer, folder.scheme, options.input,
+  return data::encode_examples(records, *folder.tokenizer, folder.scheme(), options.input,
                                {.with_labels = with_labels, .reverse_complement = both_strands});
 }
 

@@ -42,8 +42,8 @@ struct StrandFlags {
 train::ModelFolder load_fine_tuned(const ModelInputOptions& options, const std::string& command);
 
 // Predictions for `examples` with the folder's precision and the given batch and strands.
-train::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,
-                                std::int64_t batch_size, bool rc_average);
+task::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,
+                               std::int64_t batch_size, bool rc_average);
 
 // Reads and tokenizes the whole input (with labels checked against the model when asked).
 data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_input.h"
+#include "task/task.h"
 #include "train/inference.h"
 #include "util/log.h"
 
@@ -24,7 +25,7 @@ int run_predict(const PredictFlags& flags, const GlobalOptions& globals) {
   const bool rc_average = flags.strands.average(folder);
   const auto examples = read_examples(flags.input, folder, /*with_labels=*/false, rc_average);
   const auto predictions = predict_with(folder, examples, flags.input.batch_size, rc_average);
-  train::write_predictions(flags.out, folder.scheme, examples, predictions);
+  task::write_predictions(flags.out, *folder.task, examples, predictions);
   log("predict")->info("{} predictions written to {}", examples.size(), flags.out);
   return 0;
 }

@@ -28,12 +28,13 @@ void RecipeOptions::add_to(CLI::App& command) {
 }
 
 config::Recipe RecipeOptions::resolve(
-    const std::function<void(config::Recipe&)>& apply_flags) const {
+    config::Command command, const std::function<void(config::Recipe&)>& apply_flags) const {
   config::Recipe recipe;
   if (!config_file.empty()) recipe.merge_file(config_file);
   if (apply_flags) apply_flags(recipe);
   for (const auto& assignment : assignments)
     recipe.set(assignment);
+  recipe.check_read_by(command);
   return recipe;
 }
 

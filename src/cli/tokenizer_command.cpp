@@ -44,8 +44,7 @@ struct EncodeOptions {
 
 void run_encode(const EncodeOptions& options) {
   const auto tokenizer = tokenizers::load_tokenizer(options.tokenizer);
-  const auto alphabet = tokenizer->kind() == "protein" ? io::Alphabet::protein : io::Alphabet::dna;
-  io::FastxReader reader(options.input, {.alphabet = alphabet});
+  io::FastxReader reader(options.input, {.alphabet = data::fastx_alphabet(*tokenizer)});
   io::SequenceRecord record;
   std::vector<std::int32_t> ids;
   while (io::read_record(reader, record)) {
@@ -72,8 +71,10 @@ void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& glob
 
   auto train = std::make_shared<TrainOptions>();
   auto* train_command = command->add_subcommand("train", "make a tokenizer folder");
+  // The kinds the recipe schema lists for tokenizer.kind: one list for recipes and this flag.
+  const auto& kinds = config::find_key("tokenizer.kind")->choices;
   train_command->add_option("--kind", train->spec.kind, "kmer, nucleotide, protein, bpe or unigram")
-      ->check(CLI::IsMember({"kmer", "nucleotide", "protein", "bpe", "unigram"}))
+      ->check(CLI::IsMember(std::vector<std::string>(kinds.begin(), kinds.end())))
       ->capture_default_str();
   train_command->add_option("--k", train->spec.k, "k-mer length, 1 to 8 (kmer)")
       ->capture_default_str();

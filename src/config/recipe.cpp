@@ -12,13 +12,6 @@
 namespace genolm::config {
 namespace {
 
-const KeySpec* find_spec(std::string_view key) {
-  for (const auto& spec : recipe_schema()) {
-    if (spec.key == key) return &spec;
-  }
-  return nullptr;
-}
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j)
@@ -197,18 +190,66 @@ std::string format_value(const Value& value) {
 
 }  // namespace
 
+std::string command_name(Command command) {
+  switch (command) {
+    case Command::corpus:
+      return "genolm corpus";
+    case Command::pretrain:
+      return "genolm pretrain";
+    case Command::finetune:
+      return "genolm finetune";
+  }
+  return "genolm";
+}
+
+const KeySpec* find_key(std::string_view key) {
+  for (const auto& spec : recipe_schema()) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
 Recipe::Recipe() {
   for (const auto& spec : recipe_schema())
     values_[std::string(spec.key)] = spec.default_value;
 }
 
-void Recipe::set_value(std::string_view key, Value value, std::string_view origin) {
-  const KeySpec* spec = find_spec(key);
-  if (spec == nullptr) throw Error(std::string(origin) + ": " + unknown_key_message(key));
-  if (const std::string why = check_range(*spec, value); !why.empty()) {
-    throw Error(std::string(origin) + ": key '" + std::string(key) + "': " + why);
+void Recipe::assign(const KeySpec& spec, Value value, Origin origin) {
+  if (const std::string why = check_range(spec, value); !why.empty()) {
+    throw Error(origin.where + ": key '" + std::string(spec.key) + "': " + why);
   }
-  values_[std::string(key)] = std::move(value);
+  values_[std::string(spec.key)] = std::move(value);
+  origins_[std::string(spec.key)] = std::move(origin);
+}
+
+void Recipe::set_value(std::string_view key, Value value, std::string_view origin) {
+  const KeySpec* spec = find_key(key);
+  if (spec == nullptr) throw Error(std::string(origin) + ": " + unknown_key_message(key));
+  assign(*spec, std::move(value), {std::string(origin), /*file=*/false});
+}
+
+void Recipe::check_read_by(Command command) const {
+  const Commands accepted_in_files = also_accepted_in_files(command);
+  std::vector<const KeySpec*> unread;
+  for (const auto& spec : recipe_schema()) {
+    const auto origin = origins_.find(spec.key);
+    if (origin == origins_.end() || spec.read_by(command)) continue;
+    if (origin->second.file && spec.use.read_by.shares_any(accepted_in_files)) continue;
+    unread.push_back(&spec);
+  }
+  if (unread.empty()) return;
+  const KeySpec& first = *unread.front();
+  std::string message = origins_.find(first.key)->second.where + ": recipe key '" +
+                        std::string(first.key) + "' is not read by '" + command_name(command) + "'";
+  if (const std::string_view hint = unread_key_hint(first.key, command); !hint.empty())
+    message += ": " + std::string(hint);
+  if (unread.size() > 1) {
+    message += unread.size() == 2 ? " (nor is" : " (nor are";
+    for (std::size_t i = 1; i < unread.size(); ++i)
+      message += (i == 1 ? " '" : ", '") + std::string(unread[i]->key) + "'";
+    message += ")";
+  }
+  throw Error(message);
 }
 
 void Recipe::merge_file(const std::filesystem::path& file) {
@@ -231,14 +272,14 @@ void Recipe::merge_file(const std::filesystem::path& file) {
     for (const auto& [name, node] : *section_table) {
       const std::string key = section + "." + std::string(name.str());
       const std::string where = file.string() + " line " + std::to_string(node.source().begin.line);
-      const KeySpec* spec = find_spec(key);
+      const KeySpec* spec = find_key(key);
       if (spec == nullptr) throw Error(where + ": " + unknown_key_message(key));
       auto value = convert(node, spec->kind);
       if (!value) {
         throw Error(where + ": key '" + key + "' expects " + std::string(kind_name(spec->kind)) +
                     ", got " + std::string(node_type_name(node)));
       }
-      set_value(key, std::move(*value), where);
+      assign(*spec, std::move(*value), {where, /*file=*/true});
     }
   }
   files_.push_back(file);
@@ -251,7 +292,7 @@ void Recipe::set(std::string_view assignment) {
   }
   const std::string key(assignment.substr(0, equals));
   const std::string text(assignment.substr(equals + 1));
-  const KeySpec* spec = find_spec(key);
+  const KeySpec* spec = find_key(key);
   if (spec == nullptr) throw Error("--set: " + unknown_key_message(key));
 
   std::optional<Value> value;
@@ -302,7 +343,7 @@ void Recipe::set(std::string_view assignment) {
 }
 
 const Value& Recipe::get(std::string_view key, ValueKind kind) const {
-  const KeySpec* spec = find_spec(key);
+  const KeySpec* spec = find_key(key);
   const auto found = values_.find(key);
   if (spec == nullptr || spec->kind != kind || found == values_.end()) {
     // A programming error, not a user's: the code asked for an undeclared key.
@@ -331,19 +372,38 @@ const std::vector<double>& Recipe::numbers(std::string_view key) const {
   return std::get<std::vector<double>>(get(key, ValueKind::number_list));
 }
 
-std::vector<std::string> Recipe::differences(const Recipe& other) const {
+std::vector<std::string> Recipe::differing_keys(
+    const Recipe& other, const std::function<bool(const KeySpec&)>& keep) const {
   std::vector<std::string> keys;
   for (const auto& spec : recipe_schema()) {
+    if (!keep(spec)) continue;
     const std::string key(spec.key);
     if (format_value(values_.at(key)) != format_value(other.values_.at(key))) keys.push_back(key);
   }
   return keys;
 }
 
+std::vector<std::string> Recipe::differences(const Recipe& other) const {
+  return differing_keys(other, [](const KeySpec&) { return true; });
+}
+
+std::vector<std::string> Recipe::differences(const Recipe& other, Command command) const {
+  return differing_keys(other, [command](const KeySpec& spec) { return spec.read_by(command); });
+}
+
 std::string Recipe::dump() const {
+  return dump_keys([](const KeySpec&) { return true; });
+}
+
+std::string Recipe::dump(Command command) const {
+  return dump_keys([command](const KeySpec& spec) { return spec.read_by(command); });
+}
+
+std::string Recipe::dump_keys(const std::function<bool(const KeySpec&)>& keep) const {
   std::ostringstream out;
   std::string section;
   for (const auto& spec : recipe_schema()) {
+    if (!keep(spec)) continue;
     const std::string_view key = spec.key;
     const std::string_view this_section = key.substr(0, key.find('.'));
     if (this_section != section) {

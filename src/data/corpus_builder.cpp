@@ -16,6 +16,7 @@
 
 #include "data/token_corpus.h"
 #include "data/token_shards.h"
+#include "data/tokenizer_factory.h"
 #include "genolm/error.h"
 #include "genolm/tokenizers/alphabet.h"
 #include "util/files.h"
@@ -337,18 +338,17 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
                 " is out of range (expected 0 <= f < 1)");
   }
   if (options.valid_block_bases == 0) throw Error("valid block length must be positive");
-  if (options.reverse_complement && tokenizer.kind() == "protein") {
+  if (options.reverse_complement && !tokenizer.reverse_complement_applies()) {
     throw Error("data.reverse_complement applies to DNA, not to a protein tokenizer");
   }
   if (std::filesystem::exists(options.out) && !options.overwrite) {
     throw Error(options.out.string() + " already exists (choose another --out, or --overwrite)");
   }
   // Every input is opened before any work, so a typo fails in a second, not after an hour.
-  const io::FastxOptions read_options{
-      .alphabet = tokenizer.kind() == "protein" ? io::Alphabet::protein : io::Alphabet::dna,
-      .soft_mask = options.soft_mask,
-      .n_run_split = options.n_run_split,
-      .chunk_bases = std::size_t{1} << 20};
+  const io::FastxOptions read_options{.alphabet = fastx_alphabet(tokenizer),
+                                      .soft_mask = options.soft_mask,
+                                      .n_run_split = options.n_run_split,
+                                      .chunk_bases = std::size_t{1} << 20};
   for (const auto& input : options.inputs)
     io::FastxReader probe(input, read_options);
 

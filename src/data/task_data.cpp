@@ -62,8 +62,7 @@ TaskExamples encode_examples(const std::vector<io::LabelledExample>& examples,
                              const tokenizers::Tokenizer& tokenizer, const LabelScheme& scheme,
                              const std::filesystem::path& file, const EncodeOptions& options) {
   TaskExamples out;
-  const bool dna = tokenizer.kind() != "protein";
-  if (options.reverse_complement && !dna) {
+  if (options.reverse_complement && !tokenizer.reverse_complement_applies()) {
     throw Error("reverse-complement augmentation or averaging needs a DNA tokenizer, not '" +
                 tokenizer.kind() + "' (turn task.rc_augment and task.rc_average off)");
   }

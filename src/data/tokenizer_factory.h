@@ -25,6 +25,12 @@ struct TokenizerSpec {
   std::size_t n_run_split = 50;
 };
 
+// The alphabet FASTA/FASTQ input to `tokenizer` is checked against.
+inline io::Alphabet fastx_alphabet(const tokenizers::Tokenizer& tokenizer) {
+  return tokenizer.alphabet() == tokenizers::SequenceAlphabet::protein ? io::Alphabet::protein
+                                                                       : io::Alphabet::dna;
+}
+
 // Throws genolm::Error when a SentencePiece kind has no training files.
 std::unique_ptr<tokenizers::Tokenizer> make_tokenizer(
     const TokenizerSpec& spec, const std::vector<std::filesystem::path>& training_files);

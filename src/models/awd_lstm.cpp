@@ -6,6 +6,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "models/architecture.h"
 #include "models/drop_connect.h"
 #include "models/fused_lstm.h"
 
@@ -144,18 +145,71 @@ std::vector<std::vector<torch::Tensor>> AwdLstm::layer_groups() {
   return groups;
 }
 
+namespace {
+
+nlohmann::json describe_options(const AwdLstmOptions& options) {
+  return {{"arch", "awd_lstm"},           {"vocab_size", options.vocab_size},
+          {"emb_size", options.emb_size}, {"hidden_size", options.hidden_size},
+          {"layers", options.layers},     {"pad_id", options.pad_id},
+          {"embed_p", options.embed_p},   {"input_p", options.input_p},
+          {"hidden_p", options.hidden_p}, {"weight_p", options.weight_p},
+          {"output_p", options.output_p}};
+}
+
+}  // namespace
+
 nlohmann::json AwdLstm::describe() const {
-  return {{"arch", "awd_lstm"},
-          {"vocab_size", options_.vocab_size},
-          {"emb_size", options_.emb_size},
-          {"hidden_size", options_.hidden_size},
-          {"layers", options_.layers},
-          {"pad_id", options_.pad_id},
-          {"embed_p", options_.embed_p},
-          {"input_p", options_.input_p},
-          {"hidden_p", options_.hidden_p},
-          {"weight_p", options_.weight_p},
-          {"output_p", options_.output_p}};
+  return describe_options(options_);
+}
+
+const Architecture& awd_lstm_architecture() {
+  static const Architecture entry{
+      .name = "awd_lstm",
+      .describe =
+          [](const config::Recipe& recipe, std::int64_t vocab_size) {
+            AwdLstmOptions options;
+            options.vocab_size = vocab_size;
+            options.emb_size = recipe.integer("model.emb_size");
+            options.hidden_size = recipe.integer("model.hidden_size");
+            options.layers = recipe.integer("model.layers");
+            return describe_options(options.scaled(recipe.number("model.drop_mult")));
+          },
+      .build = [](const nlohmann::json& description) -> std::shared_ptr<Encoder> {
+        AwdLstmOptions options;
+        options.vocab_size = description_field<std::int64_t>(description, "vocab_size");
+        options.emb_size = description_field<std::int64_t>(description, "emb_size");
+        options.hidden_size = description_field<std::int64_t>(description, "hidden_size");
+        options.layers = description_field<std::int64_t>(description, "layers");
+        options.pad_id = description.value("pad_id", std::int64_t{0});
+        options.embed_p = description_field<double>(description, "embed_p");
+        options.input_p = description_field<double>(description, "input_p");
+        options.hidden_p = description_field<double>(description, "hidden_p");
+        options.weight_p = description_field<double>(description, "weight_p");
+        options.output_p = description_field<double>(description, "output_p");
+        return std::make_shared<AwdLstm>(options);
+      },
+      // fastai's AWD-LSTM classifier dropouts.
+      .with_classifier_dropouts =
+          [](nlohmann::json description, double drop_mult) {
+            description["embed_p"] = 0.05 * drop_mult;
+            description["input_p"] = 0.4 * drop_mult;
+            description["weight_p"] = 0.5 * drop_mult;
+            description["hidden_p"] = 0.3 * drop_mult;
+            description["output_p"] = 0.4 * drop_mult;
+            return description;
+          },
+      // Locked output dropout and fastai's RNNRegularizer (AR on the dropped output, TAR on the
+      // raw one).
+      .language_model =
+          [](const nlohmann::json& description, double ar_alpha, double tar_beta) {
+            LanguageModelOptions options;
+            options.output_p = description_field<double>(description, "output_p");
+            options.locked_output_dropout = true;
+            options.ar_alpha = ar_alpha;
+            options.tar_beta = tar_beta;
+            return options;
+          }};
+  return entry;
 }
 
 }  // namespace genolm::models

@@ -41,6 +41,10 @@ class AwdLstm final : public Encoder {
   std::int64_t layer_count() const override { return options_.layers; }
   std::vector<std::vector<torch::Tensor>> layer_groups() override;
   nlohmann::json describe() const override;
+  bool carries_state() const override { return true; }
+  Bf16Mode bf16_mode() const override { return Bf16Mode::explicit_cast; }
+  std::int64_t window(std::int64_t stateful_chunk) const override { return stateful_chunk; }
+  double output_dropout() const override { return options_.output_p; }
 
   const AwdLstmOptions& options() const { return options_; }
 

@@ -10,6 +10,10 @@
 
 namespace genolm::models {
 
+// How an encoder computes in bf16 with fp32 master weights: the LSTM casts its weights explicitly
+// (autocast leaves LSTMs in fp32); the transformer runs under autocast.
+enum class Bf16Mode { explicit_cast, autocast };
+
 class Encoder : public torch::nn::Module {
  public:
   // Raw hidden states of the last layer, [B, T, output_size()].
@@ -35,6 +39,17 @@ class Encoder : public torch::nn::Module {
   // layers this way; an inner LSTM layer has hidden_size features, not output_size().
   void set_output_layer(std::int64_t layer) { output_layer_ = layer; }
   virtual std::int64_t layer_count() const = 0;
+
+  // What training and inference ask of an architecture, so that no caller tests its name.
+  // Whether hidden state crosses batch boundaries (truncated BPTT over a stream): a stateless
+  // encoder is reset after every batch.
+  virtual bool carries_state() const = 0;
+  virtual Bf16Mode bf16_mode() const = 0;
+  // Tokens read at a time: a fixed context, or `stateful_chunk` (the recipe's bptt, or an
+  // inference chunk) for an encoder that carries state from chunk to chunk.
+  virtual std::int64_t window(std::int64_t stateful_chunk) const = 0;
+  // Dropout on the encoder's output, applied by the head on top (fastai's output_p).
+  virtual double output_dropout() const = 0;
 
  protected:
   // How many layers forward() runs.

@@ -1,6 +1,7 @@
 #pragma once
-// Builds encoders and language models from a description (model.json, or the recipe's [model]),
-// so a run folder rebuilds its model from what it recorded.
+// Builds encoders, language models and classifiers from a description (model.json, or the
+// recipe's [model]), so a run folder rebuilds its model from what it recorded. Architectures are
+// looked up in their table (models/architecture.h).
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -28,11 +29,14 @@ std::shared_ptr<LanguageModel> make_language_model(std::shared_ptr<Encoder> enco
 // input 0.4, weight 0.5, hidden 0.3, output 0.4; transformer: 0.1), for fine-tuning.
 nlohmann::json classifier_encoder_description(nlohmann::json description, double drop_mult);
 
+// The pooling head's description from [head] and task.output_range: {hidden_size, hidden_layers,
+// dropout, output_range}.
+nlohmann::json head_description(const config::Recipe& recipe);
+
 // A classifier or regressor around `encoder` as model.json's "task" describes it: "outputs",
-// "head" {hidden_size, hidden_layers, dropout, output_range}, "chunk" and "max_len". The head's
-// first dropout is the encoder's output dropout.
+// "head" (head_description), "chunk" and "max_len". The head's first dropout is the encoder's
+// output dropout.
 std::shared_ptr<SequenceClassifier> make_classifier(std::shared_ptr<Encoder> encoder,
-                                                    const nlohmann::json& encoder_description,
                                                     const nlohmann::json& task);
 
 }  // namespace genolm::models

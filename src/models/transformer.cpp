@@ -4,6 +4,7 @@
 #include <torch/nn/init.h>
 
 #include "genolm/error.h"
+#include "models/architecture.h"
 #include "models/attention.h"
 
 namespace genolm::models {
@@ -130,6 +131,47 @@ nlohmann::json Transformer::describe() const {
           {"hidden_size", options_.ff_size}, {"layers", options_.layers},
           {"context", options_.context},     {"dropout", options_.dropout},
           {"positions", options_.positions}};
+}
+
+const Architecture& transformer_architecture() {
+  static const Architecture entry{
+      .name = "transformer",
+      .describe = [](const config::Recipe& recipe, std::int64_t vocab_size) -> nlohmann::json {
+        return {{"arch", "transformer"},
+                {"vocab_size", vocab_size},
+                {"emb_size", recipe.integer("model.emb_size")},
+                {"heads", recipe.integer("model.heads")},
+                {"hidden_size", recipe.integer("model.hidden_size")},
+                {"layers", recipe.integer("model.layers")},
+                {"context", recipe.integer("model.context")},
+                {"dropout", 0.1 * recipe.number("model.drop_mult")},
+                {"positions", recipe.string("model.positions")}};
+      },
+      .build = [](const nlohmann::json& description) -> std::shared_ptr<Encoder> {
+        TransformerOptions options;
+        options.vocab_size = description_field<std::int64_t>(description, "vocab_size");
+        options.d_model = description_field<std::int64_t>(description, "emb_size");
+        options.heads = description_field<std::int64_t>(description, "heads");
+        options.ff_size = description_field<std::int64_t>(description, "hidden_size");
+        options.layers = description_field<std::int64_t>(description, "layers");
+        options.context = description_field<std::int64_t>(description, "context");
+        options.dropout = description_field<double>(description, "dropout");
+        options.positions = description_field<std::string>(description, "positions");
+        return std::make_shared<Transformer>(options);
+      },
+      .with_classifier_dropouts =
+          [](nlohmann::json description, double drop_mult) {
+            description["dropout"] = 0.1 * drop_mult;
+            return description;
+          },
+      // Plain output dropout (none: the blocks drop out themselves); no AR/TAR.
+      .language_model =
+          [](const nlohmann::json& /*description*/, double /*ar_alpha*/, double /*tar_beta*/) {
+            LanguageModelOptions options;
+            options.locked_output_dropout = false;
+            return options;
+          }};
+  return entry;
 }
 
 }  // namespace genolm::models

@@ -33,6 +33,10 @@ class Transformer final : public Encoder {
   std::int64_t layer_count() const override { return options_.layers; }
   std::vector<std::vector<torch::Tensor>> layer_groups() override;
   nlohmann::json describe() const override;
+  bool carries_state() const override { return false; }
+  Bf16Mode bf16_mode() const override { return Bf16Mode::autocast; }
+  std::int64_t window(std::int64_t /*stateful_chunk*/) const override { return options_.context; }
+  double output_dropout() const override { return options_.dropout; }
 
  private:
   struct Block {

@@ -15,6 +15,7 @@
 
 #include "report/report_parts.h"
 #include "report/svg_plot.h"
+#include "run/run_layout.h"
 
 namespace genolm::report {
 
@@ -30,7 +31,8 @@ struct Task {
   std::string kind_name;           // as written
   std::vector<std::string> names;  // classes (in the order of the probability columns) or targets
   std::string metric;              // the one the best checkpoint is chosen by
-  const json* best = nullptr;      // {"epoch", "step", "value"} when recorded
+  std::vector<std::string> report_metrics;  // the task's own choice of columns, when recorded
+  const json* best = nullptr;               // {"epoch", "step", "value"} when recorded
 };
 
 constexpr const char* kClassificationMetrics[] = {
@@ -71,6 +73,11 @@ Task read_task(const json& task, std::vector<std::string>& notes) {
       notes.push_back(std::string("run.json's task lists no ") + list +
                       ": they are taken from the header of test_predictions.tsv, if any.");
   }
+  if (const auto columns = task.find("report_metrics");
+      columns != task.end() && columns->is_array()) {
+    for (const auto& name : *columns)
+      if (name.is_string()) out.report_metrics.push_back(name.get<std::string>());
+  }
   out.metric = string_field(task, "metric");
   if (out.metric.empty()) {
     out.metric = out.kind == Kind::kClassification ? "accuracy"
@@ -86,7 +93,9 @@ Task read_task(const json& task, std::vector<std::string>& notes) {
 // The metric columns of the epoch table: the kind's own, else whatever numbers the rows hold.
 std::vector<std::string> metric_columns(const Task& task, const std::vector<const json*>& rows) {
   std::vector<std::string> out;
-  if (task.kind == Kind::kClassification)
+  if (!task.report_metrics.empty())  // the task's own list (runs of this version on)
+    out = task.report_metrics;
+  else if (task.kind == Kind::kClassification)
     out.assign(std::begin(kClassificationMetrics), std::end(kClassificationMetrics));
   else if (task.kind == Kind::kRegression)
     out.assign(std::begin(kRegressionMetrics), std::end(kRegressionMetrics));
@@ -278,13 +287,13 @@ FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& row
   // A run still training has neither a test row nor predictions yet, which is no fault to note.
   std::error_code unreadable;
   const bool untested =
-      !test_row && !std::filesystem::exists(run_dir / "test_predictions.tsv", unreadable);
+      !test_row && !std::filesystem::exists(run::RunLayout(run_dir).test_predictions(), unreadable);
   const std::string not_yet =
       "<p class=\"note\">No test predictions yet: the test set is evaluated when training "
       "ends.</p>\n";
   std::optional<Predictions> predictions;
   if (task.kind != Kind::kOther && !untested)
-    predictions = read_predictions(run_dir / "test_predictions.tsv",
+    predictions = read_predictions(run::RunLayout(run_dir).test_predictions(),
                                    task.kind == Kind::kClassification
                                        ? "the report has no ROC curves."
                                        : "the report has no predicted-vs-true plots.",

@@ -16,6 +16,7 @@
 #include "report/metrics_log.h"
 #include "report/report_parts.h"
 #include "report/svg_plot.h"
+#include "run/run_layout.h"
 
 namespace genolm::report {
 
@@ -110,7 +111,7 @@ struct RunInputs {
 
 RunInputs read_inputs(const std::filesystem::path& run_dir) {
   RunInputs in;
-  if (auto text = read_whole(run_dir / "run.json"); !text) {
+  if (auto text = read_whole(run::RunLayout(run_dir).run_json()); !text) {
     in.notes.push_back("run.json is missing: name, status, tokenizer and model are unknown.");
   } else if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
     in.notes.push_back("run.json is empty.");
@@ -126,16 +127,16 @@ RunInputs read_inputs(const std::filesystem::path& run_dir) {
       in.notes.push_back(std::string("run.json is not valid JSON (") + e.what() + ").");
     }
   }
-  if (auto text = read_whole(run_dir / "config.toml"); !text)
+  if (auto text = read_whole(run::RunLayout(run_dir).config()); !text)
     in.notes.push_back("config.toml is missing: the recipe is unknown.");
   else if (text->empty())
     in.notes.push_back("config.toml is empty.");
   else
     in.config = std::move(*text);
   std::size_t skipped = 0;
-  if (!std::filesystem::exists(run_dir / "metrics.jsonl"))
+  if (!std::filesystem::exists(run::RunLayout(run_dir).metrics()))
     in.notes.push_back("metrics.jsonl is missing: there are no curves to plot.");
-  else if (in.rows = read_metrics(run_dir / "metrics.jsonl", &skipped); in.rows.empty())
+  else if (in.rows = read_metrics(run::RunLayout(run_dir).metrics(), &skipped); in.rows.empty())
     in.notes.push_back("metrics.jsonl has no rows yet.");
   if (skipped > 0)
     in.notes.push_back(std::to_string(skipped) +
@@ -318,7 +319,8 @@ void write_run_report(const std::filesystem::path& run_dir) {
     throw Error("run folder " + run_dir.string() +
                 " does not exist (expected the folder a training run writes)");
   const std::string html = page(run_dir);
-  const auto target = run_dir / "report.html", temp = run_dir / "report.html.tmp";
+  const auto target = run::RunLayout(run_dir).report();
+  const auto temp = std::filesystem::path(target.string() + ".tmp");
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     out << html;

@@ -29,6 +29,34 @@ std::string tensor_text(const torch::Tensor& stored) {
   return std::string(bytes, bytes + tensor.numel());
 }
 
+// The trainers' counters, under the keys checkpoints have always used for them.
+nlohmann::json trainer_counters(const TrainingState& state) {
+  nlohmann::json out = {{"world_size", state.world_size},
+                        {"without_improvement", state.without_improvement},
+                        {"stopped_early", state.stopped_early},
+                        {"tested", state.tested},
+                        {"best", nullptr}};
+  if (state.best) {
+    out["best"] = {
+        {"epoch", state.best->epoch}, {"step", state.best->step}, {"value", state.best->value}};
+  }
+  if (!state.test_metrics.is_null()) out["test"] = state.test_metrics;
+  return out;
+}
+
+void read_trainer_counters(const nlohmann::json& extra, TrainingState& state) {
+  state.world_size = extra.value("world_size", 1);
+  state.without_improvement = extra.value("without_improvement", std::int64_t{0});
+  state.stopped_early = extra.value("stopped_early", false);
+  state.tested = extra.value("tested", false);
+  if (const auto best = extra.find("best"); best != extra.end() && best->is_object()) {
+    state.best = BestEpoch{.epoch = best->at("epoch").get<std::int64_t>(),
+                           .step = best->at("step").get<std::int64_t>(),
+                           .value = best->at("value").get<double>()};
+  }
+  state.test_metrics = extra.value("test", nlohmann::json());
+}
+
 std::vector<std::filesystem::path> checkpoint_files(const std::filesystem::path& dir) {
   static const std::regex pattern(R"(step-\d{8}\.pt)");
   std::vector<std::filesystem::path> files;
@@ -63,7 +91,7 @@ void Checkpoints::save(const torch::nn::Module& model, const torch::optim::Optim
                                    {"tokens", state.tokens},
                                    {"wall_seconds", state.wall_seconds},
                                    {"carried", state.carried.size()},
-                                   {"extra", state.extra}};
+                                   {"extra", trainer_counters(state)}};
   archive.write("counters", text_tensor(counters.dump()));
   archive.write("loader_rng", text_tensor(state.loader_rng));
   for (std::size_t i = 0; i < state.carried.size(); ++i) {
@@ -133,7 +161,7 @@ TrainingState Checkpoints::load(const std::filesystem::path& file, torch::nn::Mo
     state.tokens = counters.at("tokens").get<std::uint64_t>();
     state.wall_seconds = counters.at("wall_seconds").get<double>();
     state.loader_rng = tensor_text(read_tensor("loader_rng"));
-    state.extra = counters.value("extra", nlohmann::json::object());
+    read_trainer_counters(counters.value("extra", nlohmann::json::object()), state);
     const auto carried = counters.at("carried").get<std::size_t>();
     for (std::size_t i = 0; i < carried; ++i) {
       state.carried.push_back(read_tensor("carried." + std::to_string(i)));

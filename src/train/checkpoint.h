@@ -15,15 +15,28 @@
 
 namespace genolm::train {
 
+// The epoch whose weights are kept as the model, by the valid metric that picks it.
+struct BestEpoch {
+  std::int64_t epoch = 0;  // 1-based
+  std::int64_t step = 0;
+  double value = 0;
+};
+
 struct TrainingState {
-  std::int64_t step = 0;                            // optimizer steps done
-  std::int64_t epoch = 0;                           // passes over the train split started
-  std::uint64_t position = 0;                       // where the LM stream continues
-  std::uint64_t tokens = 0;                         // tokens trained on
-  double wall_seconds = 0;                          // training time so far, over every session
-  std::string loader_rng;                           // std::mt19937_64 state, as text
-  std::vector<torch::Tensor> carried;               // the encoder's carried state (LSTM h and c)
-  nlohmann::json extra = nlohmann::json::object();  // a trainer's own counters (best metric...)
+  std::int64_t step = 0;               // optimizer steps done
+  std::int64_t epoch = 0;              // passes over the train split started (0-based)
+  std::uint64_t position = 0;          // where the LM stream, or the epoch's batches, continue
+  std::uint64_t tokens = 0;            // tokens trained on
+  double wall_seconds = 0;             // training time so far, over every session
+  std::string loader_rng;              // std::mt19937_64 state, as text
+  std::vector<torch::Tensor> carried;  // the encoder's carried state (LSTM h and c)
+  int world_size = 1;                  // ranks the run trains on
+  // Fine-tuning's epoch selection and end.
+  std::optional<BestEpoch> best;
+  std::int64_t without_improvement = 0;  // epochs since the best one
+  bool stopped_early = false;
+  bool tested = false;
+  nlohmann::json test_metrics;  // the test row once tested; null before
 };
 
 class Checkpoints {

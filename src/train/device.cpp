@@ -18,7 +18,7 @@ torch::Device training_device(const std::string& requested, int local_rank) {
   if (!have_cuda) {
     throw Error(
         "train.device = cuda, but no GPU is usable: this genolm was built against a CPU-only "
-        "LibTorch or no CUDA device is visible (see the README's GPU build; or use cpu/auto)");
+        "LibTorch or no CUDA device is visible (see docs/usage.md, GPU build; or use cpu/auto)");
   }
   const auto gpus = static_cast<int>(torch::cuda::device_count());
   return {torch::kCUDA, static_cast<c10::DeviceIndex>(std::max(0, local_rank) % gpus)};

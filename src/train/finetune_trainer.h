@@ -3,38 +3,22 @@
 // gradual unfreezing (head first, then one more layer group per stage, then everything), with
 // discriminative learning rates (each lower group at the rate of the one above / lr_div) and a
 // one-cycle schedule per stage. Valid metrics every epoch, the best epoch's weights kept in
-// classifier.pt, optional early stopping, test metrics and predictions at the end, checkpoints
-// that resume exactly, and a clean stop on SIGINT/SIGTERM.
-
-#include <filesystem>
-#include <nlohmann/json.hpp>
+// classifier.pt, optional early stopping, test metrics and predictions at the end. The loop keeps
+// only what is its own (epochs, stages, evaluation); the rest of a run is the session's
+// (train/session.h), the task's kind is the task's (task/task.h).
 
 #include "config/recipe.h"
-#include "data/task_data.h"
-#include "train/inference.h"
-#include "train/lm_trainer.h"
-
-namespace genolm::dist {
-class Communicator;
-}
+#include "run/run_layout.h"
+#include "task/finetune_data.h"
+#include "train/encoder_start.h"
+#include "train/session.h"
 
 namespace genolm::train {
 
 struct FinetuneRun {
-  std::filesystem::path dir;  // the run folder
-  const config::Recipe* recipe = nullptr;
-  data::LabelScheme scheme;
-  const data::TaskExamples* train = nullptr;
-  const data::TaskExamples* valid = nullptr;
-  const data::TaskExamples* test = nullptr;  // may hold no examples
-  nlohmann::json encoder;                    // description, with the classifier's dropouts
-  nlohmann::json task;                       // model.json's "task" (head, chunk, scaling, ...)
-  TargetScaling scaling;
-  std::filesystem::path pretrained;  // encoder.pt of the pretraining run; empty: from scratch
-  nlohmann::json tokenizer;          // the tokenizer's manifest, for run.json
-  bool resume = false;
-  // The data-parallel job this process is a rank of; null: a single process.
-  dist::Communicator* comm = nullptr;
+  RunContext context;
+  const task::FinetuneData* data = nullptr;
+  const EncoderStart* start = nullptr;
 };
 
 // Throws genolm::Error on inconsistent stages or a checkpoint that cannot be read.

@@ -11,8 +11,6 @@
 #include "genolm/error.h"
 #include "train/device.h"
 #include "train/precision.h"
-#include "train/task_metrics.h"
-#include "util/files.h"
 
 namespace genolm::train {
 namespace {
@@ -55,127 +53,20 @@ torch::Tensor map_in_length_batches(
   return result;
 }
 
-Predictions predict(models::SequenceClassifier& model, const data::TaskExamples& examples,
-                    const data::LabelScheme& scheme, const TargetScaling& scaling,
-                    const InferenceOptions& options) {
+task::Predictions predict(models::SequenceClassifier& model, const data::TaskExamples& examples,
+                          const task::Task& task, const InferenceOptions& options) {
   if (options.rc_average && examples.rc_tokens.size() != examples.size()) {
     throw Error("internal: strand averaging needs the reverse-complement tokens");
   }
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
-  const auto outputs = static_cast<std::int64_t>(scheme.outputs());
-  const bool classify = scheme.kind == data::TaskKind::classification;
-  // Classification averages probabilities, not logits: each strand's vote counts as a belief.
-  const auto finish = [&](const torch::Tensor& raw) {
-    return classify ? torch::softmax(raw, 1) : raw;
-  };
-  auto values = finish(raw_outputs(model, examples.tokens, options));
+  auto values = task.finish(raw_outputs(model, examples.tokens, options));
   if (options.rc_average) {
-    values = (values + finish(raw_outputs(model, examples.rc_tokens, options))) / 2;
+    values = (values + task.finish(raw_outputs(model, examples.rc_tokens, options))) / 2;
   }
   if (was_training) model.train();
-
-  values = values.to(torch::kDouble).contiguous();
-  Predictions predictions;
-  predictions.width = static_cast<std::size_t>(outputs);
-  predictions.values.assign(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
-  if (!classify && scaling.active()) {
-    for (std::size_t i = 0; i < predictions.values.size(); ++i) {
-      const std::size_t t = i % predictions.width;
-      predictions.values[i] = predictions.values[i] * scaling.deviation[t] + scaling.mean[t];
-    }
-  }
-  return predictions;
-}
-
-nlohmann::json task_metrics(const data::LabelScheme& scheme, const Predictions& predictions,
-                            const data::TaskExamples& examples, const TargetScaling& scaling) {
-  const std::size_t n = examples.size();
-  if (scheme.kind == data::TaskKind::classification) {
-    auto metrics = classification_metrics(predictions.values, examples.classes, predictions.width);
-    double nll = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double p =
-          predictions.values[i * predictions.width + static_cast<std::size_t>(examples.classes[i])];
-      nll -= std::log(std::max(p, 1e-12));
-    }
-    metrics.loss = nll / static_cast<double>(n);
-    return metrics.to_json();
-  }
-  const std::size_t width = predictions.width;
-  std::vector<double> truth(examples.targets.begin(), examples.targets.end());
-  const auto per_target = regression_metrics(predictions.values, truth, width);
-  double squared = 0;
-  for (std::size_t i = 0; i < truth.size(); ++i) {
-    const std::size_t t = i % width;
-    const double scale = scaling.active() ? scaling.deviation[t] : 1.0;
-    squared += std::pow((predictions.values[i] - truth[i]) / scale, 2);
-  }
-  nlohmann::json out = {{"loss", squared / static_cast<double>(truth.size())}};
-  nlohmann::json targets = nlohmann::json::object();
-  std::map<std::string, double> sums;
-  for (std::size_t t = 0; t < width; ++t) {
-    const auto json = per_target[t].to_json();
-    targets[scheme.targets[t]] = json;
-    for (const auto& [name, value] : json.items())
-      sums[name] += value.is_number() ? value.get<double>() : kNaN;
-  }
-  for (const auto& [name, sum] : sums) {
-    const double mean = sum / static_cast<double>(width);
-    out[name] = std::isfinite(mean) ? nlohmann::json(mean) : nlohmann::json(nullptr);
-  }
-  out["targets"] = targets;
-  return out;
-}
-
-double metric_value(const nlohmann::json& metrics, const std::string& name) {
-  const auto found = metrics.find(name);
-  return found != metrics.end() && found->is_number() ? found->get<double>() : kNaN;
-}
-
-bool higher_is_better(const std::string& metric) {
-  return metric != "loss" && metric != "rmse" && metric != "mae";
-}
-
-void write_predictions(const std::filesystem::path& file, const data::LabelScheme& scheme,
-                       const data::TaskExamples& examples, const Predictions& predictions) {
-  std::ostringstream out;
-  out.precision(6);
-  const bool classify = scheme.kind == data::TaskKind::classification;
-  const bool truth = classify ? !examples.classes.empty() : !examples.targets.empty();
-  out << "id";
-  if (classify) {
-    if (truth) out << "\tlabel";
-    out << "\tpredicted";
-    for (const auto& name : scheme.classes)
-      out << "\tprob_" << name;
-  } else {
-    for (const auto& name : scheme.targets) {
-      if (truth) out << "\t" << name;
-      out << "\t" << name << "_pred";
-    }
-  }
-  out << "\n";
-  const std::size_t width = predictions.width;
-  for (std::size_t i = 0; i < examples.size(); ++i) {
-    const double* row = predictions.values.data() + i * width;
-    out << examples.ids[i];
-    if (classify) {
-      if (truth) out << "\t" << scheme.classes[static_cast<std::size_t>(examples.classes[i])];
-      out << "\t"
-          << scheme.classes[static_cast<std::size_t>(std::max_element(row, row + width) - row)];
-      for (std::size_t c = 0; c < width; ++c)
-        out << "\t" << row[c];
-    } else {
-      for (std::size_t t = 0; t < width; ++t) {
-        if (truth) out << "\t" << examples.targets[i * width + t];
-        out << "\t" << row[t];
-      }
-    }
-    out << "\n";
-  }
-  write_file_atomically(file, out.str());
+  return task.to_predictions(values);
 }
 
 }  // namespace genolm::train

@@ -1,45 +1,45 @@
 #pragma once
 // A run folder as a model: `--model runs/NAME` alone rebuilds the tokenizer, the encoder and, for
-// a fine-tuned run, the classifier or regressor with its classes or targets, scaling and input
-// columns, all from what the run recorded (model.json, tokenizer/, encoder.pt or classifier.pt).
+// a fine-tuned run, the classifier or regressor with its task (classes or targets, scaling) and
+// input columns, all from what the run recorded (model.json, tokenizer/, encoder.pt or
+// classifier.pt). The reader of the run folder's model; the writers are the training loops.
 
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "data/task_data.h"
 #include "genolm/tokenizers/tokenizer.h"
 #include "io/labelled.h"
 #include "models/encoder.h"
 #include "models/sequence_classifier.h"
-#include "train/inference.h"
+#include "run/model_card.h"
+#include "run/run_layout.h"
+#include "task/task.h"
 
 namespace genolm::train {
 
 struct ModelFolder {
-  std::filesystem::path dir;
-  nlohmann::json description;  // model.json
+  run::RunLayout layout{""};
+  run::ModelCard card;
   std::unique_ptr<tokenizers::Tokenizer> tokenizer;
   std::shared_ptr<models::Encoder> encoder;
   std::shared_ptr<models::SequenceClassifier> classifier;  // fine-tuned runs; null otherwise
-  data::LabelScheme scheme;
-  TargetScaling scaling;
-  io::LabelledSpec columns;  // the columns the model was trained on
-  std::int64_t chunk = 0;    // tokens the encoder reads at a time
+  std::unique_ptr<task::Task> task;                        // fine-tuned runs; null otherwise
+  io::LabelledSpec columns;                                // the columns the model was trained on
+  std::int64_t chunk = 0;                                  // tokens the encoder reads at a time
   bool rc_average = false;
   bool bf16 = false;
 
   bool fine_tuned() const { return classifier != nullptr; }
-  bool transformer() const { return description.at("encoder").at("arch") == "transformer"; }
+  // bf16 by autocast (the encoder casts by itself otherwise).
+  bool autocast() const { return bf16 && encoder->bf16_mode() == models::Bf16Mode::autocast; }
+  // How labels are read: the task's, or none for a language model.
+  data::LabelScheme scheme() const { return task ? task->scheme() : data::LabelScheme{}; }
 };
 
 // Loads the folder in inference mode, its model on `device`. Throws genolm::Error naming the
 // folder and the missing or malformed piece.
 ModelFolder load_model_folder(const std::filesystem::path& dir,
                               const torch::Device& device = torch::kCPU);
-
-// Reads the trainer's view of model.json's "task" back into a label scheme and scaling.
-data::LabelScheme scheme_of(const nlohmann::json& task);
-TargetScaling scaling_of(const nlohmann::json& task);
 
 }  // namespace genolm::train

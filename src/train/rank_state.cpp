@@ -30,11 +30,6 @@ void share_initial_weights(torch::nn::Module& model, dist::Communicator& comm, s
     torch::manual_seed(seed + 1000003u * static_cast<std::uint64_t>(comm.rank()));
 }
 
-std::filesystem::path rank_checkpoint_dir(const std::filesystem::path& run_dir, int rank) {
-  const auto dir = run_dir / "checkpoints";
-  return rank == 0 ? dir : dir / ("rank-" + std::to_string(rank));
-}
-
 std::optional<std::filesystem::path> resume_every_rank(
     const Checkpoints& checkpoints, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
     dist::Communicator& comm, const std::filesystem::path& run_dir, TrainingState& state) {
@@ -47,7 +42,7 @@ std::optional<std::filesystem::path> resume_every_rank(
   }
   if (!latest) return std::nullopt;
   state = checkpoints.load(*latest, model, optimizer);
-  const auto saved_ranks = state.extra.value("world_size", 1);
+  const auto saved_ranks = state.world_size;
   if (saved_ranks != ranks) {
     throw Error("cannot resume " + run_dir.string() + " on " + std::to_string(ranks) +
                 " rank(s): it was trained on " + std::to_string(saved_ranks) +

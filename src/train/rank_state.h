@@ -29,12 +29,9 @@ torch::Device move_to_rank_device(torch::nn::Module& model, const std::string& r
 // stream.
 void share_initial_weights(torch::nn::Module& model, dist::Communicator& comm, std::uint64_t seed);
 
-// checkpoints/ for rank 0 (the run's own), checkpoints/rank-R/ for the others.
-std::filesystem::path rank_checkpoint_dir(const std::filesystem::path& run_dir, int rank);
-
 // Loads every rank's newest checkpoint into model and optimizer, with `state` filled; nothing
 // (and `state` untouched) when no rank has one. Throws genolm::Error when only some ranks have
-// checkpoints, the world size differs from the run's (state.extra["world_size"]), or the ranks'
+// checkpoints, the world size differs from the run's (state.world_size), or the ranks'
 // newest steps differ.
 std::optional<std::filesystem::path> resume_every_rank(
     const Checkpoints& checkpoints, torch::nn::Module& model, torch::optim::Optimizer& optimizer,

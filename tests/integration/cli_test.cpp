@@ -152,6 +152,36 @@ TEST(Cli, BadInputsGiveOneClearLine) {
                      "'word' is not one of kmer, nucleotide, protein, bpe, unigram");
 }
 
+// A recipe key the command does not read is an error naming the key and the command; a
+// pretraining recipe still builds its corpus, and a command's dump holds the keys it reads.
+TEST(Cli, AKeyTheCommandDoesNotReadIsAClearError) {
+  test::TempDir dir;
+  expect_clear_error(genolm(dir, "pretrain --set task.train=x.tsv --dump-config"),
+                     "--set: recipe key 'task.train' is not read by 'genolm pretrain': labelled "
+                     "tables are fine-tuning's");
+  expect_clear_error(genolm(dir, "pretrain --set encoder.from=runs/x --dump-config"),
+                     "recipe key 'encoder.from' is not read by 'genolm pretrain': pretraining "
+                     "starts from random weights");
+  expect_clear_error(genolm(dir, "finetune --set train.lr=1e-3 --dump-config"),
+                     "--set: recipe key 'train.lr' is not read by 'genolm finetune': fine-tuning's "
+                     "learning rates are finetune.stage_lrs");
+  const auto finetune = genolm(dir, "finetune --set encoder.from=runs/x --dump-config");
+  EXPECT_EQ(finetune.status, 0) << finetune.err;
+  EXPECT_NE(finetune.out.find("[encoder]"), std::string::npos) << finetune.out;
+  EXPECT_EQ(finetune.out.find("\nlr = "), std::string::npos) << finetune.out;
+  expect_clear_error(genolm(dir, "corpus --set train.lr=0.1 --dump-config"),
+                     "--set: recipe key 'train.lr' is not read by 'genolm corpus'");
+  test::write_text(dir / "lm.toml", "[tokenizer]\nk = 4\n[model]\nlayers = 2\n");
+  const auto dump = genolm(dir, "corpus --config " + (dir / "lm.toml").string() + " --dump-config");
+  EXPECT_EQ(dump.status, 0) << dump.err;
+  EXPECT_NE(dump.out.find("k = 4"), std::string::npos) << dump.out;
+  EXPECT_EQ(dump.out.find("[model]"), std::string::npos) << dump.out;
+  test::write_text(dir / "task.toml", "[task]\ntrain = \"x.tsv\"\n");
+  expect_clear_error(
+      genolm(dir, "corpus --config " + (dir / "task.toml").string() + " --dump-config"),
+      "task.toml line 2: recipe key 'task.train' is not read by 'genolm corpus'");
+}
+
 TEST(Cli, TrainingCommandsCheckTheirArguments) {
   test::TempDir dir;
   expect_clear_error(genolm(dir, "launch --nproc 2 --"), "needs the worker command after '--'");

@@ -265,6 +265,17 @@ TEST_F(Finetune, KilledRunResumesExactly) {
   EXPECT_EQ(test_row("killed")["auroc"], test_row("motif")["auroc"]);
 }
 
+// A start that stops on its inputs (a column the table lacks) leaves a run folder that the
+// corrected command replaces.
+TEST_F(Finetune, AFailedStartBlocksNothing) {
+  const std::string words = "finetune --config " + recipe("restarted").string() +
+                            " --set finetune.stage_epochs=[1] --set finetune.stage_lrs=[1e-2]";
+  EXPECT_EQ(run(words + " --set task.label_columns=class"), 1);
+  EXPECT_NE(err().find("no column 'class'"), std::string::npos) << err();
+  ASSERT_EQ(run(words), 0) << err();
+  EXPECT_TRUE(test_row("restarted").is_object());
+}
+
 TEST_F(Finetune, BadInputsAreClearErrors) {
   const auto expect_error = [&](const std::string& words, const std::string& expected) {
     EXPECT_EQ(run(words), 1) << words;
@@ -296,6 +307,16 @@ TEST_F(Finetune, BadInputsAreClearErrors) {
   expect_error(
       "finetune --config " + recipe("bad_stages").string() + " --set finetune.stage_lrs=[1e-3]",
       "must name the same number of stages");
+}
+
+// With encoder.from the encoder's architecture and sizes come from the pretraining run: a [model]
+// key that would choose them is not read, and says so; model.drop_mult still applies.
+TEST_F(Finetune, AModelSizeBesideAPretrainedEncoderIsAClearError) {
+  EXPECT_EQ(run("finetune --config " + recipe("sized").string() + " --set model.emb_size=64"), 1);
+  EXPECT_NE(err().find("recipe key 'model.emb_size' is not read by 'genolm finetune' when "
+                       "encoder.from names a pretraining run"),
+            std::string::npos)
+      << err();
 }
 
 }  // namespace

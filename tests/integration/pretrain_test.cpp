@@ -10,6 +10,7 @@
 #include <random>
 
 #include <torch/cuda.h>
+#include <torch/serialize.h>
 
 #include "support/genolm_process.h"
 #include "support/test_files.h"
@@ -162,6 +163,47 @@ TEST_F(Pretrain, CorruptCheckpointIsAClearError) {
   const std::string err = test::read_text(dir_ / "err.txt");
   EXPECT_NE(err.find("cannot be read: it is truncated or corrupted"), std::string::npos) << err;
   EXPECT_EQ(run(recipe("other"), "--resume"), 1);  // nothing to resume
+}
+
+// A start that stops before its first step (here on a missing FASTA) leaves a run folder that the
+// corrected command replaces: nothing needs deleting by hand.
+TEST_F(Pretrain, AFailedStartBlocksNothing) {
+  const auto file = recipe("restarted");
+  EXPECT_EQ(run(file, "--set train.max_steps=5 --set data.train=" + (dir_ / "missing.fa").string()),
+            1);
+  EXPECT_NE(test::read_text(dir_ / "err.txt").find("missing.fa: no such file"), std::string::npos)
+      << test::read_text(dir_ / "err.txt");
+  ASSERT_EQ(run(file, "--set train.max_steps=5"), 0) << test::read_text(dir_ / "err.txt");
+  const auto run_json =
+      nlohmann::json::parse(test::read_text(dir_ / "runs" / "restarted" / "run.json"));
+  EXPECT_EQ(run_json["status"], "finished");
+  EXPECT_EQ(train_losses("restarted").size(), 5u);
+}
+
+// A finished pretraining folder holds the whole language model, and its model card says so: the
+// folder can score sequences without its checkpoints.
+TEST_F(Pretrain, AFinishedRunHoldsTheWholeLanguageModelAndItsCardSaysSo) {
+  ASSERT_EQ(run(recipe("whole", "", "drop_mult = 0.2\n"), "--set train.max_steps=5"), 0)
+      << test::read_text(dir_ / "err.txt");
+  const auto folder = dir_ / "runs" / "whole";
+  ASSERT_TRUE(std::filesystem::exists(folder / "language_model.pt"));
+  ASSERT_TRUE(std::filesystem::exists(folder / "encoder.pt"));
+  const auto card = nlohmann::json::parse(test::read_text(folder / "model.json"));
+  EXPECT_EQ(card["format"], "genolm-model");
+  EXPECT_EQ(card["version"], 2);
+  EXPECT_EQ(card["task"], "language_model");
+  EXPECT_EQ(card["direction"], "forward");
+  EXPECT_EQ(card["weights"]["language_model"], "language_model.pt");
+  EXPECT_EQ(card["tokenizer"]["vocabulary"].size(), 71u);  // 64 3-mers after 7 specials
+  EXPECT_EQ(card["tokenizer"]["vocabulary"][7], "AAA");
+  EXPECT_NE(card["produced_by"].get<std::string>().find("genolm pretrain"), std::string::npos);
+
+  // The exported language model holds the encoder's weights and the decoder's bias.
+  torch::serialize::InputArchive archive;
+  archive.load_from((folder / "language_model.pt").string());
+  torch::Tensor bias;
+  EXPECT_TRUE(archive.try_read("decoder_bias", bias));
+  EXPECT_EQ(bias.size(0), 71);
 }
 
 TEST_F(Pretrain, Bf16TracksFp32) {

@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "config/recipe.h"
+#include "models/architecture.h"
 #include "models/awd_lstm.h"
 #include "models/drop_connect.h"
 #include "models/fused_lstm.h"
 #include "models/language_model.h"
 #include "models/model_factory.h"
 #include "models/transformer.h"
+#include "support/test_files.h"
 #include "support/torch_threads.h"
 
 namespace genolm::models {
@@ -269,6 +272,52 @@ TEST(ModelFactory, RebuildsFromItsDescription) {
   const auto transformer = make_encoder(Transformer(tiny_transformer("learned")).describe());
   EXPECT_EQ(transformer->describe()["positions"], "learned");
   EXPECT_THROW(make_encoder({{"arch", "gru"}}), std::exception);
+}
+
+}  // namespace
+}  // namespace genolm::models
+
+namespace genolm::models {
+namespace {
+
+TEST(ArchitectureTable, AnUnknownArchitectureIsAnErrorNamingTheKnownOnes) {
+  const auto message = test::error_of([] { make_encoder({{"arch", "mamba"}}); });
+  EXPECT_NE(message.find("unknown model architecture 'mamba'"), std::string::npos) << message;
+  EXPECT_NE(message.find("awd_lstm, transformer"), std::string::npos) << message;
+}
+
+TEST(ArchitectureTable, TheRecipeSchemaOffersExactlyTheRegisteredArchitectures) {
+  std::vector<std::string> registered, offered;
+  for (const auto& entry : architectures())
+    registered.emplace_back(entry.name);
+  for (const auto choice : config::find_key("model.arch")->choices)
+    offered.emplace_back(choice);
+  EXPECT_EQ(registered, offered);
+}
+
+TEST(ArchitectureTable, EncodersDescribeHowTheyAreRead) {
+  const auto lstm = make_encoder(AwdLstm(tiny_lstm(1.0)).describe());
+  EXPECT_TRUE(lstm->carries_state());
+  EXPECT_EQ(lstm->bf16_mode(), Bf16Mode::explicit_cast);
+  EXPECT_EQ(lstm->window(70), 70);
+  const auto transformer = make_encoder(Transformer(tiny_transformer("rotary")).describe());
+  EXPECT_FALSE(transformer->carries_state());
+  EXPECT_EQ(transformer->bf16_mode(), Bf16Mode::autocast);
+  EXPECT_EQ(transformer->window(70), 16);  // its context, whatever the stateful chunk
+}
+
+TEST(ArchitectureTable, EveryEntryRebuildsTheEncoderItDescribes) {
+  config::Recipe recipe;
+  recipe.set("model.emb_size=8");
+  recipe.set("model.hidden_size=12");
+  recipe.set("model.layers=2");
+  recipe.set("model.heads=2");
+  recipe.set("model.context=16");
+  for (const auto& entry : architectures()) {
+    const auto description = entry.describe(recipe, 11);
+    EXPECT_EQ(description.at("arch"), std::string(entry.name));
+    EXPECT_EQ(entry.build(description)->describe(), description) << entry.name;
+  }
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ TEST_P(PaddingInvariance, TheSameSequencePaddedDifferentlyPoolsTheSame) {
       {"head", {{"hidden_size", 5}, {"hidden_layers", 1}, {"dropout", 0.1}}},
       {"chunk", 4},
       {"max_len", 100}};
-  auto classifier = make_classifier(encoder, description, task);
+  auto classifier = make_classifier(encoder, task);
   classifier->eval();
   torch::NoGradGuard no_grad;
   // 7 real tokens: two chunks of 4 for both encoders. Alone, then beside a longer row (3 pads),

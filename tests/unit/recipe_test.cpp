@@ -113,22 +113,167 @@ TEST(Recipe, EveryShippedDefaultIsValid) {
   }
 }
 
+TEST(Recipe, AKeyTheCommandDoesNotReadIsAnErrorNamingKeyAndCommand) {
+  test::TempDir dir;
+  Recipe finetune;
+  finetune.set("train.lr=1e-3");
+  EXPECT_EQ(test::error_of([&] { finetune.check_read_by(Command::finetune); }),
+            "--set: recipe key 'train.lr' is not read by 'genolm finetune': fine-tuning's "
+            "learning rates are finetune.stage_lrs");
+
+  Recipe pretrain;
+  pretrain.set("encoder.from=runs/x");
+  EXPECT_EQ(test::error_of([&] { pretrain.check_read_by(Command::pretrain); }),
+            "--set: recipe key 'encoder.from' is not read by 'genolm pretrain': pretraining "
+            "starts from random weights; encoder.from is fine-tuning's");
+
+  // From a file: the file and line; every other unread key is listed too.
+  test::write_text(dir / "r.toml",
+                   "[run]\nseed = 1\n[task]\ntrain = \"x.tsv\"\n[head]\n"
+                   "dropout = 0.2\n");
+  Recipe from_file;
+  from_file.merge_file(dir / "r.toml");
+  const std::string message = test::error_of([&] { from_file.check_read_by(Command::pretrain); });
+  EXPECT_NE(message.find("r.toml line 4: recipe key 'task.train' is not read by 'genolm "
+                         "pretrain': labelled tables are fine-tuning's"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("(nor is 'head.dropout')"), std::string::npos) << message;
+
+  // A command-line flag names itself.
+  Recipe flagged;
+  flagged.set_value("train.epochs", std::int64_t{3}, "--epochs");
+  EXPECT_EQ(test::error_of([&] {
+              flagged.check_read_by(Command::finetune);
+            }).rfind("--epochs: recipe key 'train.epochs' is not read by 'genolm finetune'", 0),
+            0u);
+}
+
+TEST(Recipe, TheSameKeyIsFineForTheCommandThatReadsIt) {
+  Recipe recipe;
+  recipe.set("train.lr=1e-3");
+  recipe.set("model.emb_size=128");
+  EXPECT_NO_THROW(recipe.check_read_by(Command::pretrain));
+  EXPECT_NE(test::error_of([&] { recipe.check_read_by(Command::finetune); }), "");
+
+  Recipe finetune;
+  finetune.set("encoder.from=runs/x");
+  finetune.set("task.train=x.tsv");
+  finetune.set("train.bptt=40");  // the LSTM's chunk when fine-tuning
+  finetune.set("model.drop_mult=0.3");
+  finetune.set("tokenizer.kind=protein");  // checked against the pretrained encoder's
+  EXPECT_NO_THROW(finetune.check_read_by(Command::finetune));
+  EXPECT_NE(test::error_of([&] { finetune.check_read_by(Command::pretrain); }), "");
+  EXPECT_TRUE(finetune.is_set("encoder.from"));
+  EXPECT_FALSE(finetune.is_set("train.lr"));
+}
+
+TEST(Recipe, DefaultsNeverTripTheCheck) {
+  for (const Command command : {Command::corpus, Command::pretrain, Command::finetune}) {
+    EXPECT_NO_THROW(Recipe().check_read_by(command)) << command_name(command);
+  }
+  // A command's dump reads back as a recipe for that command; the full dump does not.
+  test::TempDir dir;
+  Recipe recipe;
+  recipe.set("train.lr=0.0003");
+  recipe.set("model.arch=transformer");
+  test::write_text(dir / "pretrain.toml", recipe.dump(Command::pretrain));
+  Recipe reread;
+  reread.merge_file(dir / "pretrain.toml");
+  EXPECT_NO_THROW(reread.check_read_by(Command::pretrain));
+  EXPECT_EQ(reread.dump(Command::pretrain), recipe.dump(Command::pretrain));
+  EXPECT_EQ(recipe.dump(Command::pretrain).find("[task]"), std::string::npos);
+  EXPECT_NE(recipe.dump(Command::finetune).find("[task]"), std::string::npos);
+  EXPECT_EQ(recipe.dump(Command::finetune).find("lr = "), std::string::npos);
+  test::write_text(dir / "every_key.toml", Recipe().dump());
+  Recipe every_key;
+  every_key.merge_file(dir / "every_key.toml");
+  EXPECT_NE(test::error_of([&] { every_key.check_read_by(Command::pretrain); }), "");
+}
+
+TEST(Recipe, TheCorpusTakesAPretrainingRecipeButNotPretrainingKeysOnTheCommandLine) {
+  test::TempDir dir;
+  test::write_text(dir / "lm.toml",
+                   "[data]\ntrain = [\"g.fa\"]\n[tokenizer]\nk = 4\n[model]\nlayers = 2\n"
+                   "[train]\nlr = 0.01\n");
+  Recipe recipe;
+  recipe.merge_file(dir / "lm.toml");
+  EXPECT_NO_THROW(recipe.check_read_by(Command::corpus));
+  recipe.set("train.lr=0.02");
+  EXPECT_NE(test::error_of([&] {
+              recipe.check_read_by(Command::corpus);
+            }).find("--set: recipe key 'train.lr' is not read by 'genolm corpus'"),
+            std::string::npos);
+  // Fine-tuning's keys are no pretraining recipe's.
+  test::write_text(dir / "task.toml", "[task]\ntrain = \"t.tsv\"\n");
+  Recipe task;
+  task.merge_file(dir / "task.toml");
+  EXPECT_NE(test::error_of([&] {
+              task.check_read_by(Command::corpus);
+            }).find("task.toml line 2: recipe key 'task.train' is not read by 'genolm corpus'"),
+            std::string::npos);
+}
+
+TEST(Recipe, WhatAResumedRunMayChangeComesFromTheSchema) {
+  std::vector<std::string> may_change;
+  for (const auto& spec : recipe_schema()) {
+    if (spec.may_change_on_resume()) may_change.emplace_back(spec.key);
+    // Every key is read by some command, and a key a resumed run may change by a training one.
+    EXPECT_TRUE(spec.read_by(Command::corpus) || spec.read_by(Command::pretrain) ||
+                spec.read_by(Command::finetune))
+        << spec.key;
+    if (spec.may_change_on_resume()) {
+      EXPECT_TRUE(spec.read_by(Command::pretrain) || spec.read_by(Command::finetune)) << spec.key;
+    }
+  }
+  EXPECT_EQ(may_change,
+            (std::vector<std::string>{"train.epochs", "train.max_steps", "train.log_every",
+                                      "train.eval_every", "train.checkpoint_every",
+                                      "train.keep_checkpoints", "dist.backend", "dist.timeout"}));
+  EXPECT_FALSE(find_key("train.lr")->may_change_on_resume());
+  EXPECT_EQ(find_key("train.lrr"), nullptr);
+}
+
+TEST(Recipe, DifferencesForACommandCompareOnlyItsKeys) {
+  Recipe a, b;
+  b.set("task.train=x.tsv");
+  b.set("train.batch_size=8");
+  EXPECT_EQ(a.differences(b), (std::vector<std::string>{"train.batch_size", "task.train"}));
+  EXPECT_EQ(a.differences(b, Command::pretrain), (std::vector<std::string>{"train.batch_size"}));
+  EXPECT_EQ(a.differences(b, Command::corpus), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace genolm::config
 
 namespace genolm::config {
 namespace {
 
-TEST(Recipe, EveryRecipeInConfigsIsValid) {
+// The command each shipped recipe is written for.
+Command command_of(const std::filesystem::path& recipe) {
+  const std::string folder = recipe.parent_path().filename().string();
+  const std::string name = recipe.stem().string();
+  if (folder == "finetune" || name == "splice_finetune") return Command::finetune;
+  return Command::pretrain;  // configs/pretrain, the antibody language models, the chr22 quick
+                             // start
+}
+
+TEST(Recipe, EveryRecipeInConfigsIsValidForItsCommand) {
   std::size_t checked = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(
            std::filesystem::path(GENOLM_SOURCE_DIR) / "configs")) {
     if (entry.path().extension() != ".toml") continue;
     Recipe recipe;
     EXPECT_NO_THROW(recipe.merge_file(entry.path())) << entry.path();
+    const Command command = command_of(entry.path());
+    EXPECT_EQ(test::error_of([&] { recipe.check_read_by(command); }), "") << entry.path();
+    // A pretraining recipe also builds its corpus ('genolm corpus --config').
+    if (command == Command::pretrain) {
+      EXPECT_EQ(test::error_of([&] { recipe.check_read_by(Command::corpus); }), "") << entry.path();
+    }
     ++checked;
   }
-  EXPECT_GE(checked, 4u);
+  EXPECT_GE(checked, 12u);
 }
 
 }  // namespace

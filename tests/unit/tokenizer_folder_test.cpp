@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "genolm/error.h"
@@ -72,6 +73,29 @@ TEST(TokenizerFolder, MissingOrForeignFoldersAreRefused) {
                    R"({"format": "genolm-tokenizer", "format_version": 1, "kind": "kmer",
                        "parameters": {"k": 12, "stride": 1}})");
   EXPECT_NE(test::error_of([&] { load_tokenizer(dir / "bad_k"); }).find("k=12"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace genolm::tokenizers
+
+namespace genolm::tokenizers {
+namespace {
+
+// What callers ask of a tokenizer instead of its kind's name.
+TEST(TokenizerTraits, EachKindReportsItsAlphabetStrandsAndStridePrior) {
+  const KmerTokenizer kmer(6, 3);
+  EXPECT_EQ(kmer.alphabet(), SequenceAlphabet::dna);
+  EXPECT_TRUE(kmer.reverse_complement_applies());
+  EXPECT_NEAR(kmer.stride_prior(), 3 * std::log(4.0), 1e-12);
+
+  const auto nucleotide = CharacterTokenizer::nucleotide();
+  EXPECT_TRUE(nucleotide.reverse_complement_applies());
+  EXPECT_NEAR(nucleotide.stride_prior(), std::log(4.0), 1e-12);
+
+  const auto protein = CharacterTokenizer::protein();
+  EXPECT_EQ(protein.alphabet(), SequenceAlphabet::protein);
+  EXPECT_FALSE(protein.reverse_complement_applies());
+  EXPECT_TRUE(std::isnan(protein.stride_prior()));
 }
 
 }  // namespace

@@ -1,15 +1,17 @@
 #include "genolm/tokenizers/character.h"
 
 #include <cctype>
+#include <cmath>
 
 #include "genolm/error.h"
 #include "genolm/tokenizers/alphabet.h"
 
 namespace genolm::tokenizers {
 
-CharacterTokenizer::CharacterTokenizer(std::string kind, std::string symbols,
-                                       std::string_view aliases, std::string_view alias_targets)
-    : kind_(std::move(kind)), symbols_(std::move(symbols)) {
+CharacterTokenizer::CharacterTokenizer(std::string kind, SequenceAlphabet alphabet,
+                                       std::string symbols, std::string_view aliases,
+                                       std::string_view alias_targets)
+    : kind_(std::move(kind)), alphabet_(alphabet), symbols_(std::move(symbols)) {
   ids_.fill(SpecialIds::unk);
   auto assign = [this](char c, std::int32_t id) {
     ids_[static_cast<unsigned char>(std::toupper(static_cast<unsigned char>(c)))] = id;
@@ -24,13 +26,18 @@ CharacterTokenizer::CharacterTokenizer(std::string kind, std::string symbols,
 }
 
 CharacterTokenizer CharacterTokenizer::nucleotide() {
-  return CharacterTokenizer("nucleotide", std::string(kBases), "U", "T");
+  return CharacterTokenizer("nucleotide", SequenceAlphabet::dna, std::string(kBases), "U", "T");
 }
 
 CharacterTokenizer CharacterTokenizer::protein() {
   // B (D/N), Z (E/Q) and J (I/L) are ambiguous; U (selenocysteine) and O (pyrrolysine) are rare
   // enough that a 21-letter vocabulary reads them as X, as most protein language models do.
-  return CharacterTokenizer("protein", std::string(kAminoAcids) + "X", "BZJUO", "XXXXX");
+  return CharacterTokenizer("protein", SequenceAlphabet::protein, std::string(kAminoAcids) + "X",
+                            "BZJUO", "XXXXX");
+}
+
+double CharacterTokenizer::stride_prior() const {
+  return alphabet_ == SequenceAlphabet::dna ? std::log(4.0) : Tokenizer::stride_prior();
 }
 
 std::int32_t CharacterTokenizer::vocab_size() const {
@@ -58,7 +65,7 @@ std::string CharacterTokenizer::id_to_token(std::int32_t id) const {
 std::string CharacterTokenizer::decode(std::span<const std::int32_t> ids) const {
   std::string out;
   out.reserve(ids.size());
-  const char unknown = kind_ == "protein" ? 'X' : 'N';
+  const char unknown = alphabet_ == SequenceAlphabet::protein ? 'X' : 'N';
   for (const std::int32_t id : ids) {
     if (id == SpecialIds::pad) continue;
     if (id == SpecialIds::unk) {

@@ -1,5 +1,7 @@
 #include "genolm/tokenizers/kmer.h"
 
+#include <cmath>
+
 #include "genolm/error.h"
 #include "genolm/tokenizers/alphabet.h"
 
@@ -99,6 +101,10 @@ StreamSplit KmerTokenizer::stream_split(std::size_t available) const {
 
 nlohmann::json KmerTokenizer::parameters() const {
   return {{"k", k_}, {"stride", stride_}};
+}
+
+double KmerTokenizer::stride_prior() const {
+  return stride_ * std::log(4.0);
 }
 
 }  // namespace genolm::tokenizers

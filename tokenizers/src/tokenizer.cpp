@@ -1,5 +1,6 @@
 #include "genolm/tokenizers/tokenizer.h"
 
+#include <cmath>
 #include <fstream>
 #include <system_error>
 
@@ -21,6 +22,10 @@ int json_int(const nlohmann::json& parameters, const char* key, const std::files
 }
 
 }  // namespace
+
+double Tokenizer::stride_prior() const {
+  return std::nan("");
+}
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view sequence) const {
   std::vector<std::int32_t> ids;

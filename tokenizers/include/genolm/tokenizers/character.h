@@ -15,6 +15,8 @@ class CharacterTokenizer final : public Tokenizer {
   static CharacterTokenizer protein();
 
   std::string kind() const override { return kind_; }
+  SequenceAlphabet alphabet() const override { return alphabet_; }
+  double stride_prior() const override;
   std::int32_t vocab_size() const override;
   void encode_into(std::string_view sequence, std::vector<std::int32_t>& out) const override;
   std::string decode(std::span<const std::int32_t> ids) const override;
@@ -25,10 +27,11 @@ class CharacterTokenizer final : public Tokenizer {
  private:
   // `symbols` get ids after the specials in order; `aliases` are extra characters that read as
   // the symbol at the same position in `alias_targets`.
-  CharacterTokenizer(std::string kind, std::string symbols, std::string_view aliases,
-                     std::string_view alias_targets);
+  CharacterTokenizer(std::string kind, SequenceAlphabet alphabet, std::string symbols,
+                     std::string_view aliases, std::string_view alias_targets);
 
   std::string kind_;
+  SequenceAlphabet alphabet_;
   std::string symbols_;
   std::array<std::int32_t, 256> ids_{};
 };

@@ -19,6 +19,8 @@ class KmerTokenizer final : public Tokenizer {
   int stride() const { return stride_; }
 
   std::string kind() const override { return "kmer"; }
+  SequenceAlphabet alphabet() const override { return SequenceAlphabet::dna; }
+  double stride_prior() const override;
   std::int32_t vocab_size() const override;
   void encode_into(std::string_view sequence, std::vector<std::int32_t>& out) const override;
   std::string decode(std::span<const std::int32_t> ids) const override;

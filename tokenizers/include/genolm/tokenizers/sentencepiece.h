@@ -3,7 +3,7 @@
 //
 // SentencePiece is reached only through libgenolm_spm.so, a small bridge with a C interface loaded
 // with dlopen(RTLD_LOCAL | RTLD_DEEPBIND): Debian's libsentencepiece carries its own protobuf,
-// which clashes with LibTorch's in one process (see docs/platform-notes in the README).
+// which clashes with LibTorch's in one process (see docs/platform-notes.md).
 //
 // Sequences are cut into pieces of `piece_bases` from the start of each record, both when training
 // and when encoding, so every piece stays below SentencePiece's sentence limit and a streamed
@@ -53,6 +53,8 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::size_t piece_bases() const { return piece_bases_; }
 
   std::string kind() const override { return kind_; }
+  // genolm trains SentencePiece on genomes only (FASTA read as DNA).
+  SequenceAlphabet alphabet() const override { return SequenceAlphabet::dna; }
   std::int32_t vocab_size() const override;
   void encode_into(std::string_view sequence, std::vector<std::int32_t>& out) const override;
   std::string decode(std::span<const std::int32_t> ids) const override;

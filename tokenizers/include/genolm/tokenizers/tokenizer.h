@@ -29,13 +29,26 @@ struct StreamSplit {
   std::size_t next_start;    // ...and start the next buffer at buffer[next_start]
 };
 
+// The letters a tokenizer reads: nucleotides (DNA or RNA) or amino acids.
+enum class SequenceAlphabet { dna, protein };
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
 
-  // "kmer", "nucleotide", "protein", "bpe" or "unigram".
+  // "kmer", "nucleotide", "protein", "bpe" or "unigram": the manifest's name for the kind. Code
+  // asks the traits below instead of testing it.
   virtual std::string kind() const = 0;
   virtual std::int32_t vocab_size() const = 0;
+
+  virtual SequenceAlphabet alphabet() const = 0;
+  // Whether the other strand is the same molecule, so reverse-complement augmentation and strand
+  // averaging apply (DNA).
+  bool reverse_complement_applies() const { return alphabet() == SequenceAlphabet::dna; }
+  // The loss of a uniform guess at what one token adds to the sequence, ln(4^stride) for k-mers
+  // and ln 4 for nucleotides: the loss a language model must beat. NaN where no such prior is
+  // known (SentencePiece pieces have variable length; amino acids are far from uniform).
+  virtual double stride_prior() const;
 
   // Appends the ids of `sequence` to `out`. Never adds bos/eos: framing is the caller's choice.
   virtual void encode_into(std::string_view sequence, std::vector<std::int32_t>& out) const = 0;

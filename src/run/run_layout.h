@@ -1,0 +1,53 @@
+#pragma once
+// The one place that names the files of a run folder. Every reader and writer of a run folder
+// asks this type for a path; no other file spells these names.
+//
+//   config.toml          the resolved recipe the run started with (resume checks against it)
+//   run.json             status, sizes, timings: what the report and a person read
+//   model.json           the model card: what rebuilds the model (run/model_card.h)
+//   tokenizer/           the tokenizer folder
+//   encoder.pt           the encoder's weights (pretraining; fine-tuning reads it)
+//   language_model.pt    the whole language model, encoder and decoder (pretraining)
+//   classifier.pt        the fine-tuned model, encoder and head (fine-tuning)
+//   checkpoints/         step-N.pt for rank 0, rank-R/step-N.pt for the others
+//   corpus/              the token corpus pretraining built from data.train (when not prebuilt)
+//   metrics.jsonl        one JSON row per logged step, evaluation and test
+//   train.log            every log line of every session
+//   report.html          the run report
+//   test_predictions.tsv fine-tuning's predictions on the test split
+
+#include <filesystem>
+#include <string>
+
+namespace genolm::run {
+
+class RunLayout {
+ public:
+  explicit RunLayout(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string name() const { return dir_.filename().string(); }
+
+  std::filesystem::path config() const { return dir_ / "config.toml"; }
+  std::filesystem::path run_json() const { return dir_ / "run.json"; }
+  std::filesystem::path model_card() const { return dir_ / "model.json"; }
+  std::filesystem::path tokenizer() const { return dir_ / "tokenizer"; }
+  std::filesystem::path encoder_weights() const { return dir_ / "encoder.pt"; }
+  std::filesystem::path language_model_weights() const { return dir_ / "language_model.pt"; }
+  std::filesystem::path classifier_weights() const { return dir_ / "classifier.pt"; }
+  std::filesystem::path checkpoints() const { return dir_ / "checkpoints"; }
+  // Rank 0 checkpoints into the run's own folder, the others beside it.
+  std::filesystem::path rank_checkpoints(int rank) const {
+    return rank == 0 ? checkpoints() : checkpoints() / ("rank-" + std::to_string(rank));
+  }
+  std::filesystem::path corpus() const { return dir_ / "corpus"; }
+  std::filesystem::path metrics() const { return dir_ / "metrics.jsonl"; }
+  std::filesystem::path log() const { return dir_ / "train.log"; }
+  std::filesystem::path report() const { return dir_ / "report.html"; }
+  std::filesystem::path test_predictions() const { return dir_ / "test_predictions.tsv"; }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace genolm::run

@@ -1,0 +1,29 @@
+#pragma once
+// The labelled splits a fine-tuning recipe names, made ready: the task kind built from [task]
+// (classes found in task.train when not listed), train/valid/test read from their files or split
+// off task.train (stratified by the task, seeded by run.seed), tokenized (both strands when strand
+// augmentation or averaging is on), and the task fitted to the train split (class weights, target
+// standardisation).
+
+#include <memory>
+
+#include "config/recipe.h"
+#include "data/task_data.h"
+#include "genolm/tokenizers/tokenizer.h"
+#include "io/labelled.h"
+#include "task/task.h"
+
+namespace genolm::task {
+
+struct FinetuneData {
+  std::unique_ptr<Task> task;
+  io::LabelledSpec columns;  // the columns every split is read with
+  data::TaskExamples train, valid, test;
+};
+
+// Throws genolm::Error naming the file, the line and the problem for bad input, and the key for
+// a split that comes out empty.
+FinetuneData load_finetune_data(const config::Recipe& recipe,
+                                const tokenizers::Tokenizer& tokenizer);
+
+}  // namespace genolm::task

@@ -1,0 +1,28 @@
+#pragma once
+// Where a fine-tuning run's encoder and tokenizer come from: the language model of a pretraining
+// run (encoder.from: its encoder.pt, model.json and tokenizer), or a new encoder of the recipe's
+// [model] with the recipe's tokenizer.
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "config/recipe.h"
+#include "genolm/tokenizers/tokenizer.h"
+
+namespace genolm::train {
+
+struct EncoderStart {
+  std::unique_ptr<tokenizers::Tokenizer> tokenizer;
+  nlohmann::json description;     // as pretrained (the language model's dropouts)
+  std::filesystem::path weights;  // encoder.pt of the pretraining run; empty: random weights
+  std::filesystem::path from;     // the pretraining run folder; empty: from scratch
+  bool pretrained() const { return !weights.empty(); }
+};
+
+// Throws genolm::Error when encoder.from is not a pretraining run folder, or when the recipe asks
+// for a tokenizer other than the one the encoder was pretrained with (token ids mean nothing to
+// another vocabulary).
+EncoderStart encoder_start(const config::Recipe& recipe, int threads);
+
+}  // namespace genolm::train
