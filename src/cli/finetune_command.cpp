@@ -29,6 +29,7 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
   }
   const int threads = globals.resolved_threads();
   at::set_num_threads(threads);
+  task::require_training_file(recipe);
   const auto start = train::encoder_start(recipe, threads);
 
   auto job = join_data_parallel(recipe, globals);

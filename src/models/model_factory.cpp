@@ -54,7 +54,7 @@ std::shared_ptr<SequenceClassifier> make_classifier(std::shared_ptr<Encoder> enc
                                                 task.at("chunk").get<std::int64_t>(),
                                                 task.at("max_len").get<std::int64_t>());
   } catch (const nlohmann::json::exception& e) {
-    throw Error("the task description lacks a head field (" + std::string(e.what()) +
+    throw Error("the task description is malformed (" + std::string(e.what()) +
                 "): " + task.dump());
   }
 }

@@ -23,14 +23,42 @@ using nlohmann::json;
 
 namespace {
 
-enum class Kind { kClassification, kRegression, kOther };
+// What the kind-specific sections read: the final row (the test row, else the last valid row;
+// null before either), what it came from, the test predictions and the class or target names.
+struct FinalInputs {
+  const json* final_row = nullptr;
+  const json* test_row = nullptr;
+  std::string source;
+  const std::optional<Predictions>* predictions = nullptr;
+  bool untested = false;  // no test row and no predictions yet
+  const std::vector<std::string>* names = nullptr;
+};
+
+// What the report shows of a task kind beyond what every kind gets (the epoch table, the curves,
+// the best epoch): how run.json names its labels, the metric columns of runs that did not record
+// theirs ("report_metrics"), and its own sections. One entry per kind of src/task/, in
+// kind_reports() below; the report reads files only, so it keys kinds by the name run.json
+// records.
+struct KindReport {
+  std::string_view kind;
+  const char* names_key;    // run.json's list: "classes" or "targets"
+  const char* names_title;  // its row in the summary
+  std::vector<std::string> metrics;
+  const char* default_metric;
+  const char* without_predictions;  // what an unreadable test_predictions.tsv costs
+  bool probability_columns;         // names from prob_<class> columns (else <target>_pred)
+  std::string (*before_curves)(const FinalInputs& in, std::vector<std::string>& notes);
+  std::string (*after_curves)(const FinalInputs& in, std::vector<std::string>& notes);
+};
+
+const KindReport* kind_report(std::string_view kind);
 
 // run.json's "task", read without trusting it.
 struct Task {
-  Kind kind = Kind::kOther;
-  std::string kind_name;           // as written
-  std::vector<std::string> names;  // classes (in the order of the probability columns) or targets
-  std::string metric;              // the one the best checkpoint is chosen by
+  const KindReport* kind = nullptr;  // null: a kind this report does not know
+  std::string kind_name;             // as written
+  std::vector<std::string> names;    // classes (in the order of the probability columns) or targets
+  std::string metric;                // the one the best checkpoint is chosen by
   std::vector<std::string> report_metrics;  // the task's own choice of columns, when recorded
   const json* best = nullptr;               // {"epoch", "step", "value"} when recorded
 };
@@ -55,17 +83,14 @@ std::string value_text(double v) {
 Task read_task(const json& task, std::vector<std::string>& notes) {
   Task out;
   out.kind_name = string_field(task, "kind");
-  if (out.kind_name == "classification")
-    out.kind = Kind::kClassification;
-  else if (out.kind_name == "regression")
-    out.kind = Kind::kRegression;
-  else
+  out.kind = kind_report(out.kind_name);
+  if (!out.kind)
     notes.push_back("run.json's task kind is " +
                     (out.kind_name.empty() ? "missing" : "\"" + out.kind_name + "\"") +
                     " (expected \"classification\" or \"regression\"): metrics are shown as "
                     "logged.");
-  if (out.kind != Kind::kOther) {
-    const char* list = out.kind == Kind::kClassification ? "classes" : "targets";
+  if (out.kind) {
+    const char* list = out.kind->names_key;
     if (const auto names = task.find(list); names != task.end() && names->is_array())
       for (const auto& name : *names)
         out.names.push_back(text_of(name));
@@ -80,9 +105,7 @@ Task read_task(const json& task, std::vector<std::string>& notes) {
   }
   out.metric = string_field(task, "metric");
   if (out.metric.empty()) {
-    out.metric = out.kind == Kind::kClassification ? "accuracy"
-                 : out.kind == Kind::kRegression   ? "r2"
-                                                   : "loss";
+    out.metric = out.kind ? out.kind->default_metric : "loss";
     notes.push_back("run.json's task names no \"metric\": " + out.metric + " is shown.");
   }
   if (const auto best = task.find("best"); best != task.end() && best->is_object())
@@ -95,10 +118,8 @@ std::vector<std::string> metric_columns(const Task& task, const std::vector<cons
   std::vector<std::string> out;
   if (!task.report_metrics.empty())  // the task's own list (runs of this version on)
     out = task.report_metrics;
-  else if (task.kind == Kind::kClassification)
-    out.assign(std::begin(kClassificationMetrics), std::end(kClassificationMetrics));
-  else if (task.kind == Kind::kRegression)
-    out.assign(std::begin(kRegressionMetrics), std::end(kRegressionMetrics));
+  else if (task.kind)  // runs that did not record their columns
+    out.assign(task.kind->metrics.begin(), task.kind->metrics.end());
   else
     for (const json* row : rows)
       for (const auto& [key, value] : row->items())
@@ -275,6 +296,71 @@ std::string confusion_table(const json& matrix, std::vector<std::string> classes
   return html + "</table>\n";
 }
 
+const std::string kNotYet =
+    "<p class=\"note\">No test predictions yet: the test set is evaluated when training "
+    "ends.</p>\n";
+
+std::string classification_sections(const FinalInputs& in, std::vector<std::string>& notes) {
+  std::string html = "<h2>Confusion matrix (" + escape_markup(in.source) + ")</h2>\n";
+  const json* matrix = nullptr;
+  if (in.final_row)
+    if (const auto found = in.final_row->find("confusion"); found != in.final_row->end())
+      matrix = &*found;
+  html += matrix ? confusion_table(*matrix, *in.names, notes)
+                 : "<p class=\"note\">Not recorded in metrics.jsonl yet.</p>\n";
+  if (*in.predictions) html += roc_section(**in.predictions, *in.names, notes);
+  if (in.untested) html += "<h2>ROC curves (test)</h2>\n" + kNotYet;
+  return html;
+}
+
+std::string regression_targets(const FinalInputs& in, std::vector<std::string>& /*notes*/) {
+  if (!in.final_row) return "";
+  return "<h2>Metrics by target (" + escape_markup(in.source) + ")</h2>\n" +
+         target_table(*in.final_row, *in.names);
+}
+
+std::string regression_plots(const FinalInputs& in, std::vector<std::string>& notes) {
+  std::string html;
+  if (*in.predictions) html += scatter_section(**in.predictions, *in.names, in.test_row, notes);
+  if (in.untested) html += "<h2>Predicted vs true (test)</h2>\n" + kNotYet;
+  return html;
+}
+
+std::string nothing(const FinalInputs& /*in*/, std::vector<std::string>& /*notes*/) {
+  return "";
+}
+
+// The registration table: one entry per task kind.
+const std::vector<KindReport>& kind_reports() {
+  static const std::vector<KindReport> table = {
+      {.kind = "classification",
+       .names_key = "classes",
+       .names_title = "Classes",
+       .metrics = {std::begin(kClassificationMetrics), std::end(kClassificationMetrics)},
+       .default_metric = "accuracy",
+       .without_predictions = "the report has no ROC curves.",
+       .probability_columns = true,
+       .before_curves = nothing,
+       .after_curves = classification_sections},
+      {.kind = "regression",
+       .names_key = "targets",
+       .names_title = "Targets",
+       .metrics = {std::begin(kRegressionMetrics), std::end(kRegressionMetrics)},
+       .default_metric = "r2",
+       .without_predictions = "the report has no predicted-vs-true plots.",
+       .probability_columns = false,
+       .before_curves = regression_targets,
+       .after_curves = regression_plots},
+  };
+  return table;
+}
+
+const KindReport* kind_report(std::string_view kind) {
+  for (const auto& entry : kind_reports())
+    if (entry.kind == kind) return &entry;
+  return nullptr;
+}
+
 }  // namespace
 
 FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& rows,
@@ -288,18 +374,12 @@ FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& row
   std::error_code unreadable;
   const bool untested =
       !test_row && !std::filesystem::exists(run::RunLayout(run_dir).test_predictions(), unreadable);
-  const std::string not_yet =
-      "<p class=\"note\">No test predictions yet: the test set is evaluated when training "
-      "ends.</p>\n";
   std::optional<Predictions> predictions;
-  if (task.kind != Kind::kOther && !untested)
+  if (task.kind && !untested)
     predictions = read_predictions(run::RunLayout(run_dir).test_predictions(),
-                                   task.kind == Kind::kClassification
-                                       ? "the report has no ROC curves."
-                                       : "the report has no predicted-vs-true plots.",
-                                   notes);
+                                   task.kind->without_predictions, notes);
   if (task.names.empty() && predictions)
-    task.names = names_from_header(*predictions, task.kind == Kind::kClassification);
+    task.names = names_from_header(*predictions, task.kind->probability_columns);
   std::vector<const json*> evaluated = valid;
   evaluated.insert(evaluated.end(), test.begin(), test.end());
   const auto columns = metric_columns(task, evaluated);
@@ -307,10 +387,7 @@ FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& row
 
   FinetuneParts parts;
   parts.summary_head.emplace_back("Task", task.kind_name.empty() ? kNone : task.kind_name);
-  if (task.kind == Kind::kClassification)
-    parts.summary_head.emplace_back("Classes", joined(task.names));
-  if (task.kind == Kind::kRegression)
-    parts.summary_head.emplace_back("Targets", joined(task.names));
+  if (task.kind) parts.summary_head.emplace_back(task.kind->names_title, joined(task.names));
   if (const auto examples = task_json.find("examples");
       examples != task_json.end() && examples->is_object()) {
     std::string counts;
@@ -339,25 +416,15 @@ FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& row
       test_row || !final_row ? "test" : "valid, epoch " + value_text(number(*final_row, "epoch"));
   std::string& body = parts.body;
   body = "<h2>Metrics by epoch</h2>\n" + epoch_table(valid, test, columns, best);
-  if (task.kind == Kind::kRegression && final_row)
-    body += "<h2>Metrics by target (" + escape_markup(source) + ")</h2>\n" +
-            target_table(*final_row, task.names);
+  const FinalInputs final_inputs{.final_row = final_row,
+                                 .test_row = test_row,
+                                 .source = source,
+                                 .predictions = &predictions,
+                                 .untested = untested,
+                                 .names = &task.names};
+  if (task.kind) body += task.kind->before_curves(final_inputs, notes);
   body += curves(train, valid, test_row, task.metric);
-  if (task.kind == Kind::kClassification) {
-    body += "<h2>Confusion matrix (" + escape_markup(source) + ")</h2>\n";
-    const json* matrix = nullptr;
-    if (final_row)
-      if (const auto found = final_row->find("confusion"); found != final_row->end())
-        matrix = &*found;
-    body += matrix ? confusion_table(*matrix, task.names, notes)
-                   : "<p class=\"note\">Not recorded in metrics.jsonl yet.</p>\n";
-    if (predictions) body += roc_section(*predictions, task.names, notes);
-    if (untested) body += "<h2>ROC curves (test)</h2>\n" + not_yet;
-  }
-  if (task.kind == Kind::kRegression && predictions)
-    body += scatter_section(*predictions, task.names, test_row, notes);
-  if (task.kind == Kind::kRegression && untested)
-    body += "<h2>Predicted vs true (test)</h2>\n" + not_yet;
+  if (task.kind) body += task.kind->after_curves(final_inputs, notes);
   return parts;
 }
 

@@ -1,9 +1,28 @@
 #include "run/model_card.h"
 
+#include "config/recipe.h"
 #include "genolm/error.h"
+#include "run/run_layout.h"
 #include "util/files.h"
 
 namespace genolm::run {
+namespace {
+
+// A version-1 card does not say which way its model reads; the run's recipe does (data.backward).
+// Without a readable recipe the model reads forward, as every version-1 fine-tuned model does.
+ReadingDirection direction_from_recipe(const std::filesystem::path& config) {
+  if (!std::filesystem::exists(config)) return ReadingDirection::forward;
+  try {
+    config::Recipe recipe;
+    recipe.merge_file(config);
+    if (recipe.boolean("data.backward")) return ReadingDirection::backward;
+  } catch (const Error&) {
+    // An unreadable recipe says nothing about the model: forward, as most are.
+  }
+  return ReadingDirection::forward;
+}
+
+}  // namespace
 
 nlohmann::json tokenizer_card(const tokenizers::Tokenizer& tokenizer) {
   nlohmann::json vocabulary = nlohmann::json::array();
@@ -53,6 +72,7 @@ ModelCard read_model_card(const std::filesystem::path& file) {
     }
     if (!json.contains("version")) {  // version 1: {"encoder", "task"}
       card.version = 1;
+      card.direction = direction_from_recipe(RunLayout(file.parent_path()).config());
       return card;
     }
     card.version = json.at("version").get<int>();

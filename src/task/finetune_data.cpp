@@ -38,12 +38,16 @@ data::TaskExamples file_or_share(const config::Recipe& recipe, const std::string
 
 }  // namespace
 
-FinetuneData load_finetune_data(const config::Recipe& recipe,
-                                const tokenizers::Tokenizer& tokenizer) {
-  const std::filesystem::path train_file = recipe.string("task.train");
-  if (train_file.empty()) {
+void require_training_file(const config::Recipe& recipe) {
+  if (recipe.string("task.train").empty()) {
     throw Error("task.train is empty: name the labelled training file (CSV, TSV or FASTA)");
   }
+}
+
+FinetuneData load_finetune_data(const config::Recipe& recipe,
+                                const tokenizers::Tokenizer& tokenizer) {
+  require_training_file(recipe);
+  const std::filesystem::path train_file = recipe.string("task.train");
   FinetuneData data;
   data.columns.sequence_columns = recipe.strings("task.sequence_columns");
   data.columns.label_columns = recipe.strings("task.label_columns");

@@ -21,6 +21,10 @@ struct FinetuneData {
   data::TaskExamples train, valid, test;
 };
 
+// Throws genolm::Error unless the recipe names a training file: checked before a run folder is
+// made for it.
+void require_training_file(const config::Recipe& recipe);
+
 // Throws genolm::Error naming the file, the line and the problem for bad input, and the key for
 // a split that comes out empty.
 FinetuneData load_finetune_data(const config::Recipe& recipe,

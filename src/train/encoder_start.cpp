@@ -62,25 +62,25 @@ EncoderStart encoder_start(const config::Recipe& recipe, int threads) {
   }
   // The architecture and sizes come with the pretrained encoder: a [model] key that would choose
   // them is not read, and saying so beats training something other than what the recipe says.
-  for (const auto& spec : config::recipe_schema()) {
-    const std::string key(spec.key);
-    if (key.starts_with("model.") && key != "model.drop_mult" && recipe.is_set(key)) {
+  // Keys at their defaults pass, so a run's own config.toml (which lists them) serves as a recipe.
+  for (const auto& key : recipe.differences(config::Recipe())) {
+    if (key.starts_with("model.") && key != "model.drop_mult") {
       throw Error("recipe key '" + key + "' is not read by 'genolm finetune' when encoder.from " +
                   "names a pretraining run: the encoder's architecture and sizes come from " +
                   start.from.string() + "/model.json (drop the key)");
     }
   }
   const run::RunLayout pretrained(start.from);
-  if (!std::filesystem::exists(pretrained.model_card()) ||
-      !std::filesystem::exists(pretrained.encoder_weights())) {
+  const bool has_card = std::filesystem::exists(pretrained.model_card());
+  if (has_card && run::read_model_card(pretrained.model_card()).fine_tuned()) {
+    throw Error("encoder.from " + start.from.string() +
+                " is a fine-tuned run; name the pretraining run its encoder came from");
+  }
+  if (!has_card || !std::filesystem::exists(pretrained.encoder_weights())) {
     throw Error("encoder.from " + start.from.string() +
                 " is not a pretraining run folder (expected model.json and encoder.pt there)");
   }
   const auto card = run::read_model_card(pretrained.model_card());
-  if (card.fine_tuned()) {
-    throw Error("encoder.from " + start.from.string() +
-                " is a fine-tuned run; name the pretraining run its encoder came from");
-  }
   check_same_tokenizer(recipe, tokenizers::read_tokenizer_manifest(pretrained.tokenizer()),
                        start.from);
   start.tokenizer = tokenizers::load_tokenizer(pretrained.tokenizer());

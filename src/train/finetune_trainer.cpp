@@ -174,13 +174,18 @@ std::size_t apply_stage(Finetuning& f, std::size_t stage) {
   return trainable;
 }
 
+nlohmann::json best_epoch(const TrainingState& state) {
+  return state.best ? nlohmann::json{{"epoch", state.best->epoch},
+                                     {"step", state.best->step},
+                                     {"value", state.best->value}}
+                    : nlohmann::json(nullptr);
+}
+
+// run.json's record of the best epoch and the test row, before it is rewritten.
 void update_run_info(Finetuning& f) {
   const auto& state = f.session.state();
   auto& task = f.session.run_info()["task"];
-  task["best"] = state.best ? nlohmann::json{{"epoch", state.best->epoch},
-                                             {"step", state.best->step},
-                                             {"value", state.best->value}}
-                            : nlohmann::json(nullptr);
+  task["best"] = best_epoch(state);
   task["test"] = state.test_metrics;
 }
 
@@ -356,19 +361,16 @@ void announce(Finetuning& f) {
   task_summary.update(
       {{"metric", f.settings.metric},
        {"report_metrics", f.task.report_metrics()},
+       {"best", best_epoch(f.session.state())},
        {"examples",
         {{"train", data.train.size()}, {"valid", data.valid.size()}, {"test", data.test.size()}}}});
   const std::int64_t total_steps = f.settings.total_epochs() * f.per_epoch;
   f.session.write_run_info(
+      f.encoder_description,
       {{"task", task_summary},
        {"tokenizer", tokenizers::read_tokenizer_manifest(f.session.layout().tokenizer())},
-       {"model",
-        {{"arch", f.encoder_description.at("arch")},
-         {"parameters", f.session.parameter_count()},
-         {"pretrained", start.pretrained() ? start.from.string() : "none"},
-         {"encoder", f.encoder_description}}}},
+       {"model", {{"pretrained", start.pretrained() ? start.from.string() : "none"}}}},
       total_steps);
-  update_run_info(f);
   run::ModelCard card;
   card.produced_by = std::string("genolm finetune ") + GENOLM_VERSION;
   card.encoder = f.encoder_description;

@@ -160,7 +160,33 @@ class LmLoader {
   std::mt19937_64 rng_;
 };
 
-void save_checkpoint(TrainingSession& session, LmLoader& loader, const LmModel& lm) {
+// The card lists language_model.pt once the file exists (export_model): from the first checkpoint
+// on, or, for a folder written before the file existed, once the run is resumed.
+run::ModelCard model_card(const PretrainRun& run, const nlohmann::json& encoder, bool backward) {
+  run::ModelCard card;
+  card.produced_by = std::string("genolm pretrain ") + GENOLM_VERSION;
+  card.encoder = encoder;
+  card.tokenizer = run::tokenizer_card(*run.tokenizer);
+  card.direction = backward ? run::ReadingDirection::backward : run::ReadingDirection::forward;
+  card.task = "language_model";
+  card.has_language_model = false;
+  return card;
+}
+
+// The run's model files: the encoder alone, for fine-tuning and embeddings; the whole language
+// model, for scoring. The card says so once they exist.
+void export_model(TrainingSession& session, const LmModel& lm, run::ModelCard& card) {
+  if (!session.writer()) return;
+  save_module_file(*lm.encoder, session.layout().encoder_weights());
+  save_module_file(*lm.model, session.layout().language_model_weights());
+  if (!card.has_language_model) {
+    card.has_language_model = true;
+    session.write_model_card(card);
+  }
+}
+
+void save_checkpoint(TrainingSession& session, LmLoader& loader, const LmModel& lm,
+                     run::ModelCard& card) {
   auto& state = session.state();
   state.position = loader.stream().position();
   std::ostringstream rng_text;
@@ -168,10 +194,7 @@ void save_checkpoint(TrainingSession& session, LmLoader& loader, const LmModel& 
   state.loader_rng = rng_text.str();
   state.carried = lm.encoder->state();
   session.save_checkpoint();
-  if (!session.writer()) return;
-  // The encoder alone, for fine-tuning and embeddings; the whole model, for scoring.
-  save_module_file(*lm.encoder, session.layout().encoder_weights());
-  save_module_file(*lm.model, session.layout().language_model_weights());
+  export_model(session, lm, card);
 }
 
 void restore_loader(const TrainingState& state, LmLoader& loader, const LmModel& lm) {
@@ -217,30 +240,17 @@ void log_train(TrainingSession& session, LmLoader& loader, double lr, double gra
       line);
 }
 
-run::ModelCard model_card(const PretrainRun& run, const nlohmann::json& encoder, bool backward) {
-  run::ModelCard card;
-  card.produced_by = std::string("genolm pretrain ") + GENOLM_VERSION;
-  card.encoder = encoder;
-  card.tokenizer = run::tokenizer_card(*run.tokenizer);
-  card.direction = backward ? run::ReadingDirection::backward : run::ReadingDirection::forward;
-  card.task = "language_model";
-  card.has_language_model = true;
-  return card;
-}
-
 // run.json, model.json and the opening log lines.
 void announce(TrainingSession& session, const PretrainRun& run, const nlohmann::json& description,
-              const LmModel& lm, std::int64_t per_epoch, std::int64_t total_steps) {
+              const LmModel& lm, std::int64_t per_epoch, std::int64_t total_steps,
+              const run::ModelCard& card) {
   const double prior = run.tokenizer->stride_prior();
   session.write_run_info(
+      description,
       {{"stride_prior", std::isnan(prior) ? nlohmann::json(nullptr) : nlohmann::json(prior)},
-       {"tokenizer", run.corpus->manifest().at("tokenizer")},
-       {"model",
-        {{"arch", description.at("arch")},
-         {"parameters", session.parameter_count()},
-         {"encoder", description}}}},
+       {"tokenizer", run.corpus->manifest().at("tokenizer")}},
       total_steps);
-  session.write_model_card(model_card(run, description, lm.settings.backward));
+  session.write_model_card(card);
   log("train")->info(
       "{} with {} parameters on {}; {} steps ({} per epoch), batch {} x {} tokens, {} threads{}",
       description.at("arch").get<std::string>(), session.parameter_count(), session.device().str(),
@@ -273,7 +283,8 @@ double accumulate_gradients(TrainingSession& session, LmLoader& loader, const Lm
 }
 
 RunOutcome run_steps(TrainingSession& session, LmLoader& loader, const LmModel& lm,
-                     const ScheduleOptions& schedule, const data::TokenSplit& valid) {
+                     const ScheduleOptions& schedule, const data::TokenSplit& valid,
+                     run::ModelCard& card) {
   auto& state = session.state();
   data::LmBatch batch;
   bool finished = state.step >= schedule.total_steps, stop = false;
@@ -290,12 +301,14 @@ RunOutcome run_steps(TrainingSession& session, LmLoader& loader, const LmModel& 
       log_train(session, loader, value.lr, step.grad_norm, schedule.total_steps);
     if (session.writer() && (state.step % lm.settings.eval_every == 0 || finished))
       log_evaluation(session, lm, valid);
-    if (session.checkpoint_due() || finished) save_checkpoint(session, loader, lm);
+    if (session.checkpoint_due() || finished) save_checkpoint(session, loader, lm, card);
   }
   if (!finished) {
-    save_checkpoint(session, loader, lm);
+    save_checkpoint(session, loader, lm, card);
     return session.interrupted();
   }
+  // A finished run resumed from a folder written before language_model.pt existed exports it.
+  if (!card.has_language_model) export_model(session, lm, card);
   session.progress().finish();
   session.finish("finished");
   log("train")->info("finished at step {}: {}", state.step, session.layout().report().string());
@@ -337,8 +350,10 @@ RunOutcome train_language_model(const PretrainRun& run) {
                                  .total_steps = total_steps,
                                  .warmup = recipe.number("train.warmup")};
   if (session.resume()) restore_loader(session.state(), loader, lm);
-  announce(session, run, description, lm, per_epoch, total_steps);
-  return run_steps(session, loader, lm, schedule, run.corpus->valid());
+  auto card = model_card(run, description, settings.backward);
+  card.has_language_model = std::filesystem::exists(session.layout().language_model_weights());
+  announce(session, run, description, lm, per_epoch, total_steps, card);
+  return run_steps(session, loader, lm, schedule, run.corpus->valid(), card);
 }
 
 }  // namespace genolm::train

@@ -53,15 +53,27 @@ ModelFolder load_model_folder(const std::filesystem::path& dir, const torch::Dev
   }
   folder.card = run::read_model_card(folder.layout.model_card());
   folder.tokenizer = tokenizers::load_tokenizer(folder.layout.tokenizer());
-  folder.encoder = models::make_encoder(folder.card.encoder);
+  try {
+    folder.encoder = models::make_encoder(folder.card.encoder);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(folder.layout.model_card().string() + " is malformed (" + e.what() + ")");
+  }
+  // Weights are read onto the CPU, then moved.
   if (folder.card.fine_tuned()) {
     load_fine_tuned(folder);
-    folder.classifier->to(device);  // weights are read onto the CPU, then moved
+    folder.classifier->to(device);
+  } else if (folder.card.has_language_model) {
+    // AR/TAR shape training only; the dropouts are off in inference mode.
+    folder.language_model =
+        models::make_language_model(folder.encoder, folder.card.encoder, 0.0, 0.0);
+    load_weights(*folder.language_model, folder.layout.language_model_weights());
+    folder.language_model->eval();
+    folder.language_model->to(device);
   } else {
     load_weights(*folder.encoder, folder.layout.encoder_weights());
-    folder.chunk = folder.encoder->window(kInferenceChunk);
     folder.encoder->to(device);
   }
+  if (!folder.card.fine_tuned()) folder.chunk = folder.encoder->window(kInferenceChunk);
   folder.encoder->eval();
   if (folder.tokenizer->vocab_size() != folder.card.encoder.value("vocab_size", -1)) {
     throw Error(dir.string() + ": the tokenizer has " +

@@ -11,6 +11,7 @@
 #include "genolm/tokenizers/tokenizer.h"
 #include "io/labelled.h"
 #include "models/encoder.h"
+#include "models/language_model.h"
 #include "models/sequence_classifier.h"
 #include "run/model_card.h"
 #include "run/run_layout.h"
@@ -24,9 +25,12 @@ struct ModelFolder {
   std::unique_ptr<tokenizers::Tokenizer> tokenizer;
   std::shared_ptr<models::Encoder> encoder;
   std::shared_ptr<models::SequenceClassifier> classifier;  // fine-tuned runs; null otherwise
-  std::unique_ptr<task::Task> task;                        // fine-tuned runs; null otherwise
-  io::LabelledSpec columns;                                // the columns the model was trained on
-  std::int64_t chunk = 0;                                  // tokens the encoder reads at a time
+  // A pretraining run's whole language model (encoder and decoder), when its folder holds
+  // language_model.pt; it shares `encoder`. Null otherwise.
+  std::shared_ptr<models::LanguageModel> language_model;
+  std::unique_ptr<task::Task> task;  // fine-tuned runs; null otherwise
+  io::LabelledSpec columns;          // the columns the model was trained on
+  std::int64_t chunk = 0;            // tokens the encoder reads at a time
   bool rc_average = false;
   bool bf16 = false;
 
@@ -37,8 +41,10 @@ struct ModelFolder {
   data::LabelScheme scheme() const { return task ? task->scheme() : data::LabelScheme{}; }
 };
 
-// Loads the folder in inference mode, its model on `device`. Throws genolm::Error naming the
-// folder and the missing or malformed piece.
+// Loads the folder in inference mode, its model on `device`: a fine-tuned run's classifier, or a
+// pretraining run's language model (from language_model.pt, which holds the encoder too) or, in
+// folders written before it existed, its encoder alone. Throws genolm::Error naming the folder
+// and the missing or malformed piece.
 ModelFolder load_model_folder(const std::filesystem::path& dir,
                               const torch::Device& device = torch::kCPU);
 

@@ -98,12 +98,21 @@ bool TrainingSession::resume() {
   return resumed;
 }
 
-void TrainingSession::write_run_info(const nlohmann::json& own_fields, std::int64_t total_steps) {
-  run_info_ = {{"name", layout_.name()},     {"status", "running"},
-               {"total_steps", total_steps}, {"threads", at::get_num_threads()},
-               {"ranks", ranks()},           {"device", device_.str()},
-               {"started", utc_now_text()},  {"genolm_version", GENOLM_VERSION}};
-  run_info_.update(own_fields);
+void TrainingSession::write_run_info(const nlohmann::json& encoder_description,
+                                     const nlohmann::json& own_fields, std::int64_t total_steps) {
+  run_info_ = {{"name", layout_.name()},
+               {"status", "running"},
+               {"model",
+                {{"arch", encoder_description.at("arch")},
+                 {"parameters", parameter_count_},
+                 {"encoder", encoder_description}}},
+               {"total_steps", total_steps},
+               {"threads", at::get_num_threads()},
+               {"ranks", ranks()},
+               {"device", device_.str()},
+               {"started", utc_now_text()},
+               {"genolm_version", GENOLM_VERSION}};
+  run_info_.update(own_fields, /*merge_objects=*/true);
   if (writer()) write_json_atomically(layout_.run_json(), run_info_);
   // Ranks other than 0 draw no bar: it starts at the end.
   progress_ = std::make_unique<ProgressBar>(total_steps, writer() ? state_.step : total_steps);
@@ -116,6 +125,10 @@ void TrainingSession::write_model_card(const run::ModelCard& card) const {
 
 void TrainingSession::set_learning_rates(const std::vector<double>& rates, double beta1) {
   auto& groups = optimizer_->param_groups();
+  if (rates.size() != groups.size()) {
+    throw Error("internal: " + std::to_string(rates.size()) + " learning rates for " +
+                std::to_string(groups.size()) + " parameter groups");
+  }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     auto& options = static_cast<torch::optim::AdamWOptions&>(groups[g].options());
     options.lr(rates[g]);
@@ -158,6 +171,7 @@ StepResult TrainingSession::finish_step(double local_loss, std::uint64_t tokens,
 }
 
 void TrainingSession::update_progress() {
+  if (!progress_) throw Error("internal: a step before the session's write_run_info()");
   if (writer()) progress_->update(state_.step, window_.mean_loss(), window_.tokens_per_s());
 }
 
@@ -177,7 +191,9 @@ void TrainingSession::log_train_row(double lr, double grad_norm, const nlohmann:
 }
 
 void TrainingSession::append_metrics(const nlohmann::json& row) {
-  if (writer()) metrics_->append(row);
+  if (!writer()) return;
+  if (!metrics_) throw Error("internal: metrics logged before the session's resume()");
+  metrics_->append(row);
 }
 
 void TrainingSession::save_checkpoint() {

@@ -103,9 +103,12 @@ class TrainingSession {
   // the world size the run had); then opens the metrics log, cut after the resumed step. Returns
   // whether a checkpoint was loaded.
   bool resume();
-  // Writes run.json: what every run records, with the loop's own fields merged in. Later calls
-  // to finish() rewrite it with the status; run_info() may be updated in between.
-  void write_run_info(const nlohmann::json& own_fields, std::int64_t total_steps);
+  // Writes run.json: what every run records (status, sizes, the model: its architecture,
+  // parameter count and encoder description), with the loop's own fields merged in (objects
+  // merge key by key). Later calls to finish() rewrite it with the status; run_info() may be
+  // updated in between. Starts the progress bar.
+  void write_run_info(const nlohmann::json& encoder_description, const nlohmann::json& own_fields,
+                      std::int64_t total_steps);
   void write_model_card(const run::ModelCard& card) const;
 
   // --- the step ---

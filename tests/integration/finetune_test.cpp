@@ -276,6 +276,18 @@ TEST_F(Finetune, AFailedStartBlocksNothing) {
   EXPECT_TRUE(test_row("restarted").is_object());
 }
 
+// A run's config.toml is a recipe for its command: with encoder.from, the [model] keys it lists
+// at their defaults are no error.
+TEST_F(Finetune, ARunsConfigIsARecipeForAnotherRun) {
+  ASSERT_EQ(run("finetune --config " + recipe("original").string() +
+                " --set finetune.stage_epochs=[1] --set finetune.stage_lrs=[1e-2]"),
+            0)
+      << err();
+  const auto config = *dir_ / "runs" / "original" / "config.toml";
+  ASSERT_EQ(run("finetune --config " + config.string() + " --set run.name=copy"), 0) << err();
+  EXPECT_EQ(test_row("copy")["loss"], test_row("original")["loss"]);  // the same run again
+}
+
 TEST_F(Finetune, BadInputsAreClearErrors) {
   const auto expect_error = [&](const std::string& words, const std::string& expected) {
     EXPECT_EQ(run(words), 1) << words;

@@ -62,6 +62,7 @@ class LanguageModelLoop : public ::testing::Test {
     const data::TokenCorpus corpus(dir_ / "corpus");
     const run::RunLayout layout(dir_ / name);
     std::filesystem::create_directories(layout.dir());
+    if (!std::filesystem::exists(layout.tokenizer())) tokenizer_.save(layout.tokenizer());
     return train_language_model(
         {.context = {.layout = layout, .recipe = &recipe, .resume = resume, .comm = nullptr},
          .corpus = &corpus,
@@ -105,14 +106,18 @@ TEST_F(LanguageModelLoop, TrainsLogsEvaluatesAndLeavesTheWholeLanguageModel) {
   load_module_file(*trained, layout.language_model_weights());
   trained->eval();
   fresh->eval();
+  // The folder's reader rebuilds the same language model.
+  auto folder = load_model_folder(layout.dir());
+  ASSERT_TRUE(folder.language_model);
   const auto ids = tokenizer_.encode(test::tandem_repeats(400, 3));
   const auto input =
       torch::tensor(std::vector<std::int64_t>(ids.begin(), ids.end() - 1)).view({1, -1});
   const auto target =
       torch::tensor(std::vector<std::int64_t>(ids.begin() + 1, ids.end())).view({1, -1});
   torch::NoGradGuard no_grad;
-  EXPECT_LT(trained->loss(input, target).cross_entropy.item<double>(),
-            fresh->loss(input, target).cross_entropy.item<double>());
+  const double loss = trained->loss(input, target).cross_entropy.item<double>();
+  EXPECT_LT(loss, fresh->loss(input, target).cross_entropy.item<double>());
+  EXPECT_EQ(folder.language_model->loss(input, target).cross_entropy.item<double>(), loss);
 }
 
 TEST_F(LanguageModelLoop, StoppingAndResumingGivesTheRunThatNeverStopped) {
