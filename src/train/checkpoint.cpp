@@ -29,17 +29,22 @@ std::string tensor_text(const torch::Tensor& stored) {
   return std::string(bytes, bytes + tensor.numel());
 }
 
+}  // namespace
+
+nlohmann::json best_epoch_json(const std::optional<BestEpoch>& best) {
+  if (!best) return nullptr;
+  return {{"epoch", best->epoch}, {"step", best->step}, {"value", best->value}};
+}
+
+namespace {
+
 // The trainers' counters, under the keys checkpoints have always used for them.
 nlohmann::json trainer_counters(const TrainingState& state) {
   nlohmann::json out = {{"world_size", state.world_size},
                         {"without_improvement", state.without_improvement},
                         {"stopped_early", state.stopped_early},
                         {"tested", state.tested},
-                        {"best", nullptr}};
-  if (state.best) {
-    out["best"] = {
-        {"epoch", state.best->epoch}, {"step", state.best->step}, {"value", state.best->value}};
-  }
+                        {"best", best_epoch_json(state.best)}};
   if (!state.test_metrics.is_null()) out["test"] = state.test_metrics;
   return out;
 }

@@ -22,6 +22,9 @@ struct BestEpoch {
   double value = 0;
 };
 
+// {"epoch", "step", "value"}, or null: how checkpoints and run.json record it.
+nlohmann::json best_epoch_json(const std::optional<BestEpoch>& best);
+
 struct TrainingState {
   std::int64_t step = 0;               // optimizer steps done
   std::int64_t epoch = 0;              // passes over the train split started (0-based)

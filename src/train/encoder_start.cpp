@@ -1,6 +1,7 @@
 #include "train/encoder_start.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "data/corpus_from_recipe.h"
 #include "data/tokenizer_factory.h"
@@ -21,9 +22,9 @@ std::string describe_tokenizer(const nlohmann::json& manifest) {
 
 // A recipe that names a tokenizer (tokenizer.path, or [tokenizer] keys away from their defaults)
 // must name the one the encoder was pretrained with.
-void check_same_tokenizer(const config::Recipe& recipe, const nlohmann::json& encoder_manifest,
+void check_same_tokenizer(const config::Recipe& recipe, const std::vector<std::string>& changed,
+                          const nlohmann::json& encoder_manifest,
                           const std::filesystem::path& from) {
-  const auto changed = recipe.differences(config::Recipe());
   bool names_one = !recipe.string("tokenizer.path").empty();
   for (const char* key :
        {"tokenizer.kind", "tokenizer.k", "tokenizer.stride", "tokenizer.vocab_size"}) {
@@ -63,28 +64,31 @@ EncoderStart encoder_start(const config::Recipe& recipe, int threads) {
   // The architecture and sizes come with the pretrained encoder: a [model] key that would choose
   // them is not read, and saying so beats training something other than what the recipe says.
   // Keys at their defaults pass, so a run's own config.toml (which lists them) serves as a recipe.
-  for (const auto& key : recipe.differences(config::Recipe())) {
+  const auto changed = recipe.differences(config::Recipe());
+  const run::RunLayout pretrained(start.from);
+  for (const auto& key : changed) {
     if (key.starts_with("model.") && key != "model.drop_mult") {
       throw Error("recipe key '" + key + "' is not read by 'genolm finetune' when encoder.from " +
                   "names a pretraining run: the encoder's architecture and sizes come from " +
-                  start.from.string() + "/model.json (drop the key)");
+                  pretrained.model_card().string() + " (drop the key)");
     }
   }
-  const run::RunLayout pretrained(start.from);
-  const bool has_card = std::filesystem::exists(pretrained.model_card());
-  if (has_card && run::read_model_card(pretrained.model_card()).fine_tuned()) {
+  const std::optional<run::ModelCard> card =
+      std::filesystem::exists(pretrained.model_card())
+          ? std::optional(run::read_model_card(pretrained.model_card()))
+          : std::nullopt;
+  if (card && card->fine_tuned()) {
     throw Error("encoder.from " + start.from.string() +
                 " is a fine-tuned run; name the pretraining run its encoder came from");
   }
-  if (!has_card || !std::filesystem::exists(pretrained.encoder_weights())) {
+  if (!card || !std::filesystem::exists(pretrained.encoder_weights())) {
     throw Error("encoder.from " + start.from.string() +
                 " is not a pretraining run folder (expected model.json and encoder.pt there)");
   }
-  const auto card = run::read_model_card(pretrained.model_card());
-  check_same_tokenizer(recipe, tokenizers::read_tokenizer_manifest(pretrained.tokenizer()),
+  check_same_tokenizer(recipe, changed, tokenizers::read_tokenizer_manifest(pretrained.tokenizer()),
                        start.from);
   start.tokenizer = tokenizers::load_tokenizer(pretrained.tokenizer());
-  start.description = card.encoder;
+  start.description = card->encoder;
   start.weights = pretrained.encoder_weights();
   return start;
 }

@@ -174,18 +174,11 @@ std::size_t apply_stage(Finetuning& f, std::size_t stage) {
   return trainable;
 }
 
-nlohmann::json best_epoch(const TrainingState& state) {
-  return state.best ? nlohmann::json{{"epoch", state.best->epoch},
-                                     {"step", state.best->step},
-                                     {"value", state.best->value}}
-                    : nlohmann::json(nullptr);
-}
-
 // run.json's record of the best epoch and the test row, before it is rewritten.
 void update_run_info(Finetuning& f) {
   const auto& state = f.session.state();
   auto& task = f.session.run_info()["task"];
-  task["best"] = best_epoch(state);
+  task["best"] = best_epoch_json(state.best);
   task["test"] = state.test_metrics;
 }
 
@@ -361,7 +354,7 @@ void announce(Finetuning& f) {
   task_summary.update(
       {{"metric", f.settings.metric},
        {"report_metrics", f.task.report_metrics()},
-       {"best", best_epoch(f.session.state())},
+       {"best", best_epoch_json(f.session.state().best)},
        {"examples",
         {{"train", data.train.size()}, {"valid", data.valid.size()}, {"test", data.test.size()}}}});
   const std::int64_t total_steps = f.settings.total_epochs() * f.per_epoch;

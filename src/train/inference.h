@@ -4,9 +4,7 @@
 // predictions. Training's evaluation, `predict` and `evaluate` all go through here, so they cannot
 // disagree.
 
-#include <filesystem>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "data/task_data.h"

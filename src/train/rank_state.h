@@ -1,8 +1,8 @@
 #pragma once
-// What both training loops do as one rank of a data-parallel job (a single process is a job of
-// one): start from rank 0's weights, checkpoint into the rank's own folder, resume only when
-// every rank has a checkpoint of the same step under the same world size, and record when the
-// session started.
+// The per-rank steps the training session (train/session.h) builds on, as one rank of a
+// data-parallel job (a single process is a job of one): the rank's device, rank 0's weights,
+// resuming only when every rank has a checkpoint of the same step under the same world size, and
+// when the session started.
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>

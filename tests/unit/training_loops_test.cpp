@@ -46,6 +46,15 @@ std::vector<nlohmann::json> rows_of(const run::RunLayout& layout, const std::str
   return rows;
 }
 
+// What a training command hands its loop: the run folder, made with the tokenizer in it.
+RunContext run_context(const std::filesystem::path& dir, const config::Recipe& recipe,
+                       const tokenizers::Tokenizer& tokenizer, bool resume) {
+  const run::RunLayout layout(dir);
+  std::filesystem::create_directories(layout.dir());
+  if (!std::filesystem::exists(layout.tokenizer())) tokenizer.save(layout.tokenizer());
+  return {.layout = layout, .recipe = &recipe, .resume = resume, .comm = nullptr};
+}
+
 class LanguageModelLoop : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -60,13 +69,9 @@ class LanguageModelLoop : public ::testing::Test {
 
   RunOutcome train(const std::string& name, const config::Recipe& recipe, bool resume = false) {
     const data::TokenCorpus corpus(dir_ / "corpus");
-    const run::RunLayout layout(dir_ / name);
-    std::filesystem::create_directories(layout.dir());
-    if (!std::filesystem::exists(layout.tokenizer())) tokenizer_.save(layout.tokenizer());
-    return train_language_model(
-        {.context = {.layout = layout, .recipe = &recipe, .resume = resume, .comm = nullptr},
-         .corpus = &corpus,
-         .tokenizer = &tokenizer_});
+    return train_language_model({.context = run_context(dir_ / name, recipe, tokenizer_, resume),
+                                 .corpus = &corpus,
+                                 .tokenizer = &tokenizer_});
   }
 
   test::ScopedTorchThreads threads_{1};
@@ -166,13 +171,9 @@ class FinetuneLoop : public ::testing::Test {
   RunOutcome finetune_in(const std::string& name, const config::Recipe& recipe) {
     const auto start = encoder_start(recipe, 1);
     const auto data = task::load_finetune_data(recipe, *start.tokenizer);
-    const run::RunLayout layout(dir_ / name);
-    std::filesystem::create_directories(layout.dir());
-    start.tokenizer->save(layout.tokenizer());
-    return finetune(
-        {.context = {.layout = layout, .recipe = &recipe, .resume = false, .comm = nullptr},
-         .data = &data,
-         .start = &start});
+    return finetune({.context = run_context(dir_ / name, recipe, *start.tokenizer, false),
+                     .data = &data,
+                     .start = &start});
   }
 
   test::ScopedTorchThreads threads_{1};
