@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "data/markov_baseline.h"
 #include "data/token_corpus.h"
 #include "data/token_shards.h"
 #include "data/tokenizer_factory.h"
@@ -309,6 +310,35 @@ void remove_stale_staging(const std::filesystem::path& parent, const std::string
   }
 }
 
+// The reference a language model must beat (data/markov_baseline.h), from the shards just
+// written; the log shows both directions, since pretraining may read the corpus either way.
+nlohmann::json fit_markov_chains(const std::filesystem::path& staging, const nlohmann::json& splits,
+                                 int width, const tokenizers::Tokenizer& tokenizer) {
+  const auto start = std::chrono::steady_clock::now();
+  const TokenSplit train(staging, splits.at("train"), width);
+  const TokenSplit valid(staging, splits.at("valid"), width);
+  const nlohmann::json markov = markov_baselines(train, valid, tokenizer);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string figures;
+  const auto forward = markov_references(markov, false, "corpus");
+  const auto backward = markov_references(markov, true, "corpus");
+  for (std::size_t i = 0; i < forward.size(); ++i) {
+    figures += fmt::format("{}{} {:.4f} (backward {:.4f})", i == 0 ? "" : ", ", forward[i].name,
+                           forward[i].loss, backward[i].loss);
+  }
+  const auto logger = log("corpus");
+  if (!figures.empty())
+    logger->info("valid loss of Markov chains fitted on train: {} ({:.2f} s)", figures, seconds);
+  for (const auto& order : markov.at("orders")) {
+    if (order.contains("skipped")) {
+      logger->info("no Markov chain with {} tokens of context: {}",
+                   order.at("context_tokens").get<int>(), order.at("skipped").get<std::string>());
+    }
+  }
+  return markov;
+}
+
 }  // namespace
 
 SplitAssigner::SplitAssigner(double valid_fraction, std::uint64_t seed)
@@ -416,6 +446,7 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
                                   {"bases", cutter.bases(split)},
                                   {"shards", shards}};
   }
+  const nlohmann::json markov = fit_markov_chains(staging, splits, width, tokenizer);
   nlohmann::json manifest = {
       {"format", kCorpusFormatName},
       {"format_version", kCorpusFormatVersion},
@@ -434,6 +465,7 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
         {"reverse_complement", options.reverse_complement}}},
       {"inputs", inputs},
       {"splits", splits},
+      {"markov", markov},
       {"build_seconds", seconds},
       {"threads", options.threads}};
   write_file_atomically(staging / kCorpusManifestName, manifest.dump(2) + "\n");

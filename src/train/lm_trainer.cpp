@@ -10,6 +10,7 @@
 #include "genolm/error.h"
 #include "models/model_factory.h"
 #include "report/report_html.h"
+#include "train/lm_baselines.h"
 #include "train/module_file.h"
 #include "train/precision.h"
 #include "train/schedule.h"
@@ -203,7 +204,8 @@ void restore_loader(const TrainingState& state, LmLoader& loader, const LmModel&
   lm.encoder->set_state(state.carried);
 }
 
-void log_evaluation(TrainingSession& session, const LmModel& lm, const data::TokenSplit& valid) {
+void log_evaluation(TrainingSession& session, const LmModel& lm, const data::TokenSplit& valid,
+                    const LmBaselines& baselines) {
   const Evaluation eval = evaluate(lm, valid);
   if (eval.tokens > 0) {
     session.append_metrics({{"step", session.state().step},
@@ -214,8 +216,9 @@ void log_evaluation(TrainingSession& session, const LmModel& lm, const data::Tok
                             {"tokens", eval.tokens},
                             {"wall_s", session.wall_seconds()}});
     session.progress().clear();
-    log("train")->info("step {} valid loss {:.4f} perplexity {:.3f} accuracy {:.4f}",
-                       session.state().step, eval.loss, std::exp(eval.loss), eval.accuracy);
+    log("train")->info("step {} valid loss {:.4f} perplexity {:.3f} accuracy {:.4f}; {}",
+                       session.state().step, eval.loss, std::exp(eval.loss), eval.accuracy,
+                       verdict(baselines, eval.loss));
   }
   report::write_run_report(session.layout().dir());
   session.window().start = std::chrono::steady_clock::now();  // evaluation is not training time
@@ -243,11 +246,12 @@ void log_train(TrainingSession& session, LmLoader& loader, double lr, double gra
 // run.json, model.json and the opening log lines.
 void announce(TrainingSession& session, const PretrainRun& run, const nlohmann::json& description,
               const LmModel& lm, std::int64_t per_epoch, std::int64_t total_steps,
-              const run::ModelCard& card) {
+              const run::ModelCard& card, const LmBaselines& baselines) {
   const double prior = run.tokenizer->stride_prior();
   session.write_run_info(
       description,
       {{"stride_prior", std::isnan(prior) ? nlohmann::json(nullptr) : nlohmann::json(prior)},
+       {"baselines", to_json(baselines)},
        {"tokenizer", run.corpus->manifest().at("tokenizer")}},
       total_steps);
   session.write_model_card(card);
@@ -256,8 +260,14 @@ void announce(TrainingSession& session, const PretrainRun& run, const nlohmann::
       description.at("arch").get<std::string>(), session.parameter_count(), session.device().str(),
       total_steps, per_epoch, lm.settings.batch, lm.window(), at::get_num_threads(),
       session.ranks() > 1 ? " per rank, " + std::to_string(session.ranks()) + " ranks" : "");
-  if (!std::isnan(prior))
-    log("train")->info("stride prior ln(4^stride) = {:.4f}: the loss a model must beat", prior);
+  log("train")->info("{}", describe(baselines));
+  const auto eval_tokens = static_cast<std::uint64_t>(lm.settings.eval_tokens);
+  if (eval_tokens > 0 && eval_tokens < baselines.valid_tokens) {
+    log("train")->info(
+        "the model is evaluated on the first {} of the {} valid tokens the baselines score "
+        "(train.eval_tokens)",
+        eval_tokens, baselines.valid_tokens);
+  }
 }
 
 // One optimizer step over `accumulate` micro-batches; returns the step's mean loss on this rank
@@ -284,7 +294,7 @@ double accumulate_gradients(TrainingSession& session, LmLoader& loader, const Lm
 
 RunOutcome run_steps(TrainingSession& session, LmLoader& loader, const LmModel& lm,
                      const ScheduleOptions& schedule, const data::TokenSplit& valid,
-                     run::ModelCard& card) {
+                     run::ModelCard& card, const LmBaselines& baselines) {
   auto& state = session.state();
   data::LmBatch batch;
   bool finished = state.step >= schedule.total_steps, stop = false;
@@ -300,7 +310,7 @@ RunOutcome run_steps(TrainingSession& session, LmLoader& loader, const LmModel& 
     if (session.log_due(finished))
       log_train(session, loader, value.lr, step.grad_norm, schedule.total_steps);
     if (session.writer() && (state.step % lm.settings.eval_every == 0 || finished))
-      log_evaluation(session, lm, valid);
+      log_evaluation(session, lm, valid, baselines);
     if (session.checkpoint_due() || finished) save_checkpoint(session, loader, lm, card);
   }
   if (!finished) {
@@ -352,8 +362,12 @@ RunOutcome train_language_model(const PretrainRun& run) {
   if (session.resume()) restore_loader(session.state(), loader, lm);
   auto card = model_card(run, description, settings.backward);
   card.has_language_model = std::filesystem::exists(session.layout().language_model_weights());
-  announce(session, run, description, lm, per_epoch, total_steps, card);
-  return run_steps(session, loader, lm, schedule, run.corpus->valid(), card);
+  // Only the writer logs and writes run.json; the others need no baselines.
+  const LmBaselines baselines = session.writer()
+                                    ? lm_baselines(*run.corpus, *run.tokenizer, settings.backward)
+                                    : LmBaselines{};
+  announce(session, run, description, lm, per_epoch, total_steps, card, baselines);
+  return run_steps(session, loader, lm, schedule, run.corpus->valid(), card, baselines);
 }
 
 }  // namespace genolm::train

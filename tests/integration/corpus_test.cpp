@@ -1,7 +1,10 @@
 // A token corpus end to end, from FASTA files the test writes.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "data/corpus_builder.h"
+#include "data/markov_baseline.h"
 #include "data/token_corpus.h"
 #include "data/tokenizer_factory.h"
 #include "genolm/error.h"
@@ -120,6 +123,38 @@ TEST(Corpus, ValidSplitTakesWholeBlocksNeverInterleavedTokens) {
       start = end;
     }
   }
+}
+
+// corpus.json records the Markov chains of its own splits: the figures of chains fitted on the
+// train tokens and scored on the valid tokens, as data/markov_baseline.h defines them.
+TEST(Corpus, RecordsTheMarkovChainsFittedOnItsTrainSplit) {
+  Fixture fixture;
+  const tokenizers::KmerTokenizer tokenizer(3, 1);
+  auto options = options_for(fixture, "corpus", 2);
+  options.valid_fraction = 0.2;
+  options.valid_block_bases = 1000;
+  const auto manifest = build_corpus(tokenizer, options);
+  const TokenCorpus corpus(fixture.dir / "corpus");
+
+  MarkovChains chains(markov_spec(tokenizer));
+  chains.fit(all_tokens(corpus.train()));
+  chains.score(all_tokens(corpus.valid()));
+  const auto expected = chains.results();
+  const auto& markov = manifest.at("markov");
+  EXPECT_EQ(markov["successors"], 4);
+  EXPECT_EQ(markov["order_unit"], "bases");
+  ASSERT_EQ(markov["orders"].size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& order = markov["orders"][i];
+    EXPECT_EQ(order["context_tokens"], expected[i].context_tokens);
+    EXPECT_EQ(order["order"], i == 0 ? 3 : 8);
+    EXPECT_EQ(order["predicted_tokens"], expected[i].predicted);
+    EXPECT_DOUBLE_EQ(order["forward"].get<double>(), expected[i].forward_loss);
+    EXPECT_DOUBLE_EQ(order["backward"].get<double>(), expected[i].backward_loss);
+    // Random bases: no chain does much better than a uniform guess at the new base.
+    EXPECT_GT(order["forward"].get<double>(), std::log(4.0) - 0.05);
+  }
+  EXPECT_EQ(TokenCorpus(fixture.dir / "corpus").manifest()["markov"], markov);
 }
 
 TEST(Corpus, ThreadCountDoesNotChangeTheCorpus) {

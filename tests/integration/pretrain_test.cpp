@@ -101,6 +101,17 @@ TEST_F(Pretrain, LossFallsBelowTheStridePriorAndTheRunFolderIsComplete) {
   const auto run_json = nlohmann::json::parse(test::read_text(folder / "run.json"));
   EXPECT_EQ(run_json["status"], "finished");
   EXPECT_NEAR(run_json["stride_prior"].get<double>(), prior, 1e-9);
+  // The references a model must beat: Markov chains of order 3 (one 3-mer) and 8 over bases.
+  const auto& baselines = run_json["baselines"];
+  EXPECT_EQ(baselines["direction"], "forward");
+  EXPECT_NEAR(baselines["uniform"].get<double>(), std::log(71.0), 1e-9);
+  ASSERT_EQ(baselines["markov"].size(), 2u) << baselines;
+  EXPECT_EQ(baselines["markov"][0]["order"], 3);
+  EXPECT_EQ(baselines["markov"][1]["order"], 8);
+  for (const auto& chain : baselines["markov"]) {
+    EXPECT_EQ(chain["order_unit"], "bases");
+    EXPECT_LT(chain["valid_loss"].get<double>(), prior) << "tandem repeats are predictable";
+  }
   EXPECT_NE(test::read_text(folder / "report.html").find("<svg"), std::string::npos);
   // The run folder is never overwritten by accident.
   EXPECT_EQ(run(file), 1);
