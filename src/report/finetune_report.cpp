@@ -66,6 +66,7 @@ struct Task {
 constexpr const char* kClassificationMetrics[] = {
     "accuracy", "balanced_accuracy", "mcc", "macro_f1", "auroc", "auprc"};
 constexpr const char* kRegressionMetrics[] = {"rmse", "mae", "pearson", "spearman", "r2"};
+constexpr const char* kMultilabelMetrics[] = {"auroc", "auprc", "accuracy"};
 // Fields of a row that are not metrics, for runs of a kind this report does not know.
 constexpr std::string_view kBookkeeping[] = {"step",           "split",       "epoch", "loss",
                                              "wall_s",         "lr",          "stage", "grad_norm",
@@ -80,6 +81,15 @@ std::string value_text(double v) {
   return std::isfinite(v) ? format_number(v) : kNone;
 }
 
+// The summary's list of classes, targets or labels: a multi-label task may have hundreds, which
+// the per-label table lists in full.
+std::string names_text(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 10;
+  if (names.size() <= kShown + 2) return joined(names);
+  return joined({names.begin(), names.begin() + kShown}) + ", ... (" +
+         std::to_string(names.size()) + " in all)";
+}
+
 Task read_task(const json& task, std::vector<std::string>& notes) {
   Task out;
   out.kind_name = string_field(task, "kind");
@@ -87,8 +97,8 @@ Task read_task(const json& task, std::vector<std::string>& notes) {
   if (!out.kind)
     notes.push_back("run.json's task kind is " +
                     (out.kind_name.empty() ? "missing" : "\"" + out.kind_name + "\"") +
-                    " (expected \"classification\" or \"regression\"): metrics are shown as "
-                    "logged.");
+                    " (expected \"classification\", \"regression\" or \"multilabel\"): metrics "
+                    "are shown as logged.");
   if (out.kind) {
     const char* list = out.kind->names_key;
     if (const auto names = task.find(list); names != task.end() && names->is_array())
@@ -224,6 +234,35 @@ std::string target_table(const json& row, std::vector<std::string> targets) {
   return html + "</table>\n";
 }
 
+// Per-label metrics of a multi-label run, from the row's "labels" object: positives, AUROC, AUPRC
+// and accuracy per label; a label with one class in the split has no AUROC or AUPRC (a dash).
+std::string label_table(const json& row, std::vector<std::string> labels) {
+  const auto found = row.find("labels");
+  if (found == row.end() || !found->is_object() || found->empty())
+    return "<p class=\"note\">The row holds no per-label metrics.</p>\n";
+  if (labels.empty())
+    for (const auto& [name, metrics] : found->items())
+      labels.push_back(name);
+  std::string html;
+  if (const double skipped = number(row, "single_class_labels"); skipped > 0)
+    html += "<p class=\"note\">" + value_text(skipped) +
+            " label(s) have a single class in this split: no AUROC or AUPRC, and left out of the "
+            "macro means.</p>\n";
+  html +=
+      "<table>\n<tr><th>label</th><th>positives</th><th>AUROC</th><th>AUPRC</th>"
+      "<th>accuracy</th></tr>\n";
+  const json empty = json::object();
+  for (const auto& label : labels) {
+    const auto metrics = found->find(label);
+    const json& values = metrics != found->end() && metrics->is_object() ? *metrics : empty;
+    html += "<tr><th>" + escape_markup(label) + "</th>";
+    for (const char* key : {"positives", "auroc", "auprc", "accuracy"})
+      html += number_cell(number(values, key));
+    html += "</tr>\n";
+  }
+  return html + "</table>\n";
+}
+
 std::string curves(const std::vector<const json*>& train, const std::vector<const json*>& valid,
                    const json* test_row, const std::string& metric) {
   const PlotSpec loss{.title = "Loss",
@@ -326,6 +365,12 @@ std::string regression_plots(const FinalInputs& in, std::vector<std::string>& no
   return html;
 }
 
+std::string multilabel_labels(const FinalInputs& in, std::vector<std::string>& /*notes*/) {
+  if (!in.final_row) return "";
+  return "<h2>Metrics by label (" + escape_markup(in.source) + ")</h2>\n" +
+         label_table(*in.final_row, *in.names);
+}
+
 std::string nothing(const FinalInputs& /*in*/, std::vector<std::string>& /*notes*/) {
   return "";
 }
@@ -351,6 +396,15 @@ const std::vector<KindReport>& kind_reports() {
        .probability_columns = false,
        .before_curves = regression_targets,
        .after_curves = regression_plots},
+      {.kind = "multilabel",
+       .names_key = "labels",
+       .names_title = "Labels",
+       .metrics = {std::begin(kMultilabelMetrics), std::end(kMultilabelMetrics)},
+       .default_metric = "auroc",
+       .without_predictions = "the per-label table comes from metrics.jsonl and is unaffected.",
+       .probability_columns = true,
+       .before_curves = nothing,  // hundreds of labels: the table goes below the curves
+       .after_curves = multilabel_labels},
   };
   return table;
 }
@@ -387,7 +441,7 @@ FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& row
 
   FinetuneParts parts;
   parts.summary_head.emplace_back("Task", task.kind_name.empty() ? kNone : task.kind_name);
-  if (task.kind) parts.summary_head.emplace_back(task.kind->names_title, joined(task.names));
+  if (task.kind) parts.summary_head.emplace_back(task.kind->names_title, names_text(task.names));
   if (const auto examples = task_json.find("examples");
       examples != task_json.end() && examples->is_object()) {
     std::string counts;

@@ -2,8 +2,8 @@
 // A fine-tuning task kind as a type. Each kind owns what differs between kinds: its loss, how raw
 // outputs become predictions, its metrics and the metric that picks the best epoch, the columns
 // of its prediction file, its part of model.json, and the metrics its report shows. Kinds are
-// registered in one table (task_registry.cpp): adding one (multi-label, variant effect) is a new
-// type plus a line there.
+// registered in one table (task_registry.cpp): adding one (variant effect, say) is a new type plus
+// a line there.
 
 #include <torch/types.h>
 
@@ -21,7 +21,8 @@
 namespace genolm::task {
 
 // Classification: probabilities [examples x classes]; regression: values in the targets' own
-// units [examples x targets]; row-major, in the examples' order.
+// units [examples x targets]; multilabel: probabilities [examples x labels]; row-major, in the
+// examples' order.
 struct Predictions {
   std::vector<double> values;
   std::size_t width = 0;
@@ -31,7 +32,7 @@ class Task {
  public:
   virtual ~Task() = default;
 
-  // The name model.json and run.json record ("classification", "regression").
+  // The name model.json and run.json record ("classification", "regression", "multilabel").
   virtual std::string_view kind() const = 0;
   // How labels are read and encoded.
   const data::LabelScheme& scheme() const { return scheme_; }

@@ -275,6 +275,85 @@ ClassificationMetrics classification_metrics(const std::vector<double>& probabil
   return m;
 }
 
+nlohmann::json MultilabelMetrics::to_json(const std::vector<std::string>& names) const {
+  if (names.size() != labels.size())
+    throw Error("multi-label metrics: " + std::to_string(names.size()) + " names for " +
+                std::to_string(labels.size()) + " labels (expected one name per label)");
+  nlohmann::json per_label = nlohmann::json::object();
+  for (std::size_t l = 0; l < labels.size(); ++l)
+    per_label[names[l]] = {{"positives", labels[l].positives},
+                           {"auroc", number_or_null(labels[l].auroc)},
+                           {"auprc", number_or_null(labels[l].auprc)},
+                           {"accuracy", number_or_null(labels[l].accuracy)}};
+  return {{"loss", number_or_null(loss)},
+          {"auroc", number_or_null(auroc)},
+          {"auprc", number_or_null(auprc)},
+          {"accuracy", number_or_null(accuracy)},
+          {"single_class_labels", single_class_labels},
+          {"labels", per_label}};
+}
+
+MultilabelMetrics multilabel_metrics(const std::vector<double>& probabilities,
+                                     const std::vector<float>& truth, std::size_t labels) {
+  if (labels == 0) throw Error("multi-label metrics: 0 labels (expected at least 1)");
+  if (probabilities.size() != truth.size() || truth.size() % labels != 0)
+    throw Error("multi-label metrics: " + std::to_string(probabilities.size()) +
+                " probabilities and " + std::to_string(truth.size()) + " true values for " +
+                std::to_string(labels) + " labels (expected two equal [rows x labels] arrays)");
+  const std::size_t n = truth.size() / labels;
+  if (n == 0) throw Error("multi-label metrics: no examples (expected at least one)");
+  for (std::size_t i = 0; i < truth.size(); ++i)
+    if (truth[i] != 0.f && truth[i] != 1.f)
+      throw Error("multi-label metrics: true value " + std::to_string(truth[i]) + " at row " +
+                  std::to_string(i / labels) + ", label " + std::to_string(i % labels) +
+                  " (expected 0 or 1)");
+
+  MultilabelMetrics m;
+  m.labels.resize(labels);
+  // Clipping keeps a confident wrong answer finite, as the classification loss does.
+  constexpr double kFloor = 1e-12;
+  double cross_entropy = 0, accuracy_sum = 0;
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    const double p = std::clamp(probabilities[i], kFloor, 1 - kFloor);
+    cross_entropy -= truth[i] == 1.f ? std::log(p) : std::log(1 - p);
+  }
+  m.loss = cross_entropy / static_cast<double>(truth.size());
+
+  // A diverged model's NaN probabilities cannot be ranked: its ranking metrics stay NaN.
+  const bool rankable = !has_nan(probabilities);
+  std::vector<double> scores(n);
+  std::vector<bool> positive(n);
+  double auroc_sum = 0, auprc_sum = 0, averaged = 0;
+  for (std::size_t l = 0; l < labels; ++l) {
+    LabelMetrics& label = m.labels[l];
+    double correct = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      scores[i] = probabilities[i * labels + l];
+      positive[i] = truth[i * labels + l] == 1.f;
+      label.positives += positive[i] ? 1 : 0;
+      correct += (scores[i] > 0.5) == positive[i] ? 1 : 0;
+    }
+    label.accuracy = correct / static_cast<double>(n);
+    accuracy_sum += label.accuracy;
+    if (label.positives == 0 || label.positives == static_cast<std::int64_t>(n)) {
+      ++m.single_class_labels;  // one class only: neither ranking metric is defined
+      continue;
+    }
+    if (!rankable) continue;
+    label.auroc = auroc(scores, positive);
+    label.auprc = average_precision(scores, positive);
+    auroc_sum += label.auroc;
+    auprc_sum += label.auprc;
+    averaged += 1;
+  }
+  m.accuracy = accuracy_sum / static_cast<double>(labels);
+  if (averaged > 0) {
+    m.auroc = auroc_sum / averaged;
+    m.auprc = auprc_sum / averaged;
+  }
+  return m;
+}
+
 nlohmann::json RegressionMetrics::to_json() const {
   return {{"rmse", number_or_null(rmse)},
           {"mae", number_or_null(mae)},

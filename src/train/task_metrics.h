@@ -13,10 +13,17 @@
 //                       negatives; NaN when there are none.
 //   regression          per target: RMSE, MAE, Pearson, Spearman (Pearson of average ranks) and
 //                       R2 = 1 - SS_res / SS_tot; NaN where a correlation or R2 is undefined.
+//   multi-label         per label: AUROC and AUPRC as binary (the label's probability scores its
+//                       positives), accuracy at 0.5 (p > 0.5 predicts 1, as argmax of two
+//                       classes does). Macro AUROC / AUPRC: the mean over labels with both
+//                       positives and negatives; the others are NaN and counted. Accuracy: the
+//                       mean over all labels. Loss: binary cross-entropy, mean over rows and
+//                       labels, with p clipped to [1e-12, 1 - 1e-12].
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +69,32 @@ struct RegressionMetrics {
 std::vector<RegressionMetrics> regression_metrics(const std::vector<double>& predictions,
                                                   const std::vector<double>& truth,
                                                   std::size_t targets);
+
+struct LabelMetrics {
+  std::int64_t positives = 0;
+  double auroc = kNaN;
+  double auprc = kNaN;
+  double accuracy = kNaN;
+};
+
+struct MultilabelMetrics {
+  double loss = kNaN;
+  double auroc = kNaN;  // macro
+  double auprc = kNaN;  // macro
+  double accuracy = kNaN;
+  std::int64_t single_class_labels = 0;  // left out of the macro means
+  std::vector<LabelMetrics> labels;
+
+  // {"loss", "auroc", "auprc", "accuracy", "single_class_labels", "labels": {name: {"positives",
+  // "auroc", "auprc", "accuracy"}}}; NaN is written as null. Throws genolm::Error unless `names`
+  // has one name per label.
+  nlohmann::json to_json(const std::vector<std::string>& names) const;
+};
+
+// `probabilities` and `truth` (0 or 1) are row-major [n x labels]. Throws genolm::Error when the
+// sizes disagree, labels or n is 0, or a truth value is neither 0 nor 1.
+MultilabelMetrics multilabel_metrics(const std::vector<double>& probabilities,
+                                     const std::vector<float>& truth, std::size_t labels);
 
 // Building blocks, public because the tests and the report use them.
 

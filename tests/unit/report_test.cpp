@@ -405,6 +405,73 @@ TEST(RunReport, MalformedFinetuneInputsAreNoted) {
   EXPECT_FALSE(contains(html, "nan\"")) << "no NaN leaks into the svg";
 }
 
+TEST(RunReport, MultilabelShowsAPerLabelTableAndNotesSingleClassLabels) {
+  test::TempDir dir;
+  std::vector<std::string> labels;
+  for (int i = 0; i < 14; ++i)
+    labels.push_back("mark" + std::to_string(i));
+  test::write_text(dir / "run.json",
+                   nlohmann::json({{"task",
+                                    {{"kind", "multilabel"},
+                                     {"labels", labels},
+                                     {"metric", "auroc"},
+                                     {"report_metrics", {"auroc", "auprc", "accuracy"}}}}})
+                       .dump());
+  test::write_text(dir / "config.toml", "[task]\nkind = \"multilabel\"\n");
+  nlohmann::json per_label = nlohmann::json::object();
+  for (int i = 0; i < 14; ++i)
+    per_label[labels[i]] = {
+        {"positives", i == 13 ? 0 : 5 + i},
+        {"auroc", i == 13 ? nlohmann::json(nullptr) : nlohmann::json(0.5 + i / 100.0)},
+        {"auprc", i == 13 ? nlohmann::json(nullptr) : nlohmann::json(0.25)},
+        {"accuracy", 0.875}};
+  {
+    MetricsLog log(dir / "metrics.jsonl");
+    log.append({{"step", 10},
+                {"split", "valid"},
+                {"epoch", 1},
+                {"loss", 0.4},
+                {"auroc", 0.61},
+                {"auprc", 0.3},
+                {"accuracy", 0.8},
+                {"single_class_labels", 2},
+                {"labels", per_label}});
+    log.append({{"step", 10},
+                {"split", "test"},
+                {"epoch", 1},
+                {"loss", 0.41},
+                {"auroc", 0.6789},
+                {"auprc", 0.25},
+                {"accuracy", 0.875},
+                {"single_class_labels", 1},
+                {"labels", per_label}});
+  }
+  std::string tsv = "id";
+  for (const auto& label : labels)
+    tsv += "\t" + label;
+  for (const auto& label : labels)
+    tsv += "\tprob_" + label;
+  test::write_text(dir / "test_predictions.tsv", tsv + "\n");
+  write_run_report(dir.path());
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_TRUE(contains(html, "<td>multilabel</td>"));
+  // Fourteen labels: the summary names ten and the count; the table lists all.
+  EXPECT_TRUE(contains(html, "mark8, mark9, ... (14 in all)</td>"));
+  EXPECT_TRUE(contains(html, "auroc 0.6789"));
+  EXPECT_TRUE(contains(html, "Metrics by label (test)"));
+  EXPECT_TRUE(contains(
+      html, "<th>label</th><th>positives</th><th>AUROC</th><th>AUPRC</th><th>accuracy</th>"));
+  EXPECT_TRUE(contains(
+      html, "<tr><th>mark12</th><td class=\"number\">17</td><td class=\"number\">0.62</td>"));
+  EXPECT_TRUE(contains(html, "1 label(s) have a single class in this split"));
+  // A label with one class has no AUROC or AUPRC: dashes.
+  EXPECT_TRUE(contains(html,
+                       "<tr><th>mark13</th><td class=\"number\">0</td><td "
+                       "class=\"number\">\u2014</td><td class=\"number\">\u2014</td>"));
+  EXPECT_FALSE(contains(html, "Confusion matrix"));
+  EXPECT_FALSE(contains(html, "class=\"notes\"")) << "a whole multi-label run needs no notes";
+}
+
 TEST(RunReport, TaskOfTheWrongTypeIsShownAsPretraining) {
   test::TempDir dir;
   test::write_text(dir / "run.json", R"({"task": "classification"})");

@@ -199,5 +199,95 @@ TEST(TaskMetrics, RejectsBadSizesAndLabels) {
   EXPECT_NE(error_of([] { auroc({0.1, 0.2}, {true}); }), "");
 }
 
+// Four rows, three labels (row-major probabilities and truth):
+//   label a: truth 1 0 1 0, p .9 .2 .4 .6
+//   label b: truth 0 0 0 0, p .1 .3 .2 .7   (one class: no AUROC or AUPRC)
+//   label c: truth 0 1 1 1, p .5 .8 .5 .3   (p = .5 predicts 0, and ties a negative)
+const std::vector<double> kMultilabelProbabilities = {
+    0.9, 0.1, 0.5,  //
+    0.2, 0.3, 0.8,  //
+    0.4, 0.2, 0.5,  //
+    0.6, 0.7, 0.3,  //
+};
+const std::vector<float> kMultilabelTruth = {
+    1, 0, 0,  //
+    0, 0, 1,  //
+    1, 0, 1,  //
+    0, 0, 1,  //
+};
+
+TEST(TaskMetrics, MultilabelPerLabelAndMacroByHand) {
+  const auto m = multilabel_metrics(kMultilabelProbabilities, kMultilabelTruth, 3);
+  ASSERT_EQ(m.labels.size(), 3u);
+  EXPECT_EQ(m.labels[0].positives, 2);
+  EXPECT_EQ(m.labels[1].positives, 0);
+  EXPECT_EQ(m.labels[2].positives, 3);
+  // AUROC, (positive, negative) pairs ranked right, ties 1/2:
+  //   a: pos {.9,.4} vs neg {.2,.6}: .9 beats both, .4 beats .2 only -> 3 of 4
+  //   c: pos {.8,.5,.3} vs neg {.5}: 1 + 1/2 + 0 -> 1.5 of 3
+  EXPECT_NEAR(m.labels[0].auroc, 3.0 / 4, kTol);
+  EXPECT_NEAR(m.labels[2].auroc, 1.0 / 2, kTol);
+  // AP, the sum of (R_k - R_{k-1}) * P_k over distinct thresholds:
+  //   a: .9 -> R 1/2 P 1; .6 -> R 1/2; .4 -> R 1 P 2/3; .2 -> R 1: 1/2 + 1/3 = 5/6
+  //   c: .8 -> R 1/3 P 1; .5 (pos and neg) -> R 2/3 P 2/3; .3 -> R 1 P 3/4:
+  //      1/3 + 2/9 + 1/4 = 29/36
+  EXPECT_NEAR(m.labels[0].auprc, 5.0 / 6, kTol);
+  EXPECT_NEAR(m.labels[2].auprc, 29.0 / 36, kTol);
+  EXPECT_TRUE(std::isnan(m.labels[1].auroc));
+  EXPECT_TRUE(std::isnan(m.labels[1].auprc));
+  // Accuracy at 0.5 (p > .5 predicts 1): a predicts 1 0 0 1 -> 2/4; b 0 0 0 1 -> 3/4;
+  // c 0 1 0 0 -> 2/4.
+  EXPECT_NEAR(m.labels[0].accuracy, 1.0 / 2, kTol);
+  EXPECT_NEAR(m.labels[1].accuracy, 3.0 / 4, kTol);
+  EXPECT_NEAR(m.labels[2].accuracy, 1.0 / 2, kTol);
+  // Macro means leave b out of the ranking metrics, not out of accuracy.
+  EXPECT_EQ(m.single_class_labels, 1);
+  EXPECT_NEAR(m.auroc, (3.0 / 4 + 1.0 / 2) / 2, kTol);
+  EXPECT_NEAR(m.auprc, (5.0 / 6 + 29.0 / 36) / 2, kTol);
+  EXPECT_NEAR(m.accuracy, (1.0 / 2 + 3.0 / 4 + 1.0 / 2) / 3, kTol);
+  // Binary cross-entropy over the 12 values: -ln p for a 1, -ln(1 - p) for a 0:
+  //   a: .9 .8 .4 .4   b: .9 .7 .8 .3   c: .5 .8 .5 .3
+  const double log_sum = 2 * std::log(0.9) + 3 * std::log(0.8) + 2 * std::log(0.4) + std::log(0.7) +
+                         2 * std::log(0.3) + 2 * std::log(0.5);
+  EXPECT_NEAR(m.loss, -log_sum / 12, kTol);
+}
+
+TEST(TaskMetrics, MultilabelJsonNamesLabelsAndWritesSkippedOnesAsNull) {
+  const auto json = multilabel_metrics(kMultilabelProbabilities, kMultilabelTruth, 3)
+                        .to_json({"dnase", "ctcf", "h3k4me3"});
+  EXPECT_EQ(json.at("single_class_labels"), 1);
+  EXPECT_TRUE(json.at("labels").at("ctcf").at("auroc").is_null());
+  EXPECT_TRUE(json.at("labels").at("ctcf").at("auprc").is_null());
+  EXPECT_EQ(json.at("labels").at("ctcf").at("positives"), 0);
+  EXPECT_NEAR(json.at("labels").at("dnase").at("auroc").get<double>(), 0.75, kTol);
+  EXPECT_NEAR(json.at("auroc").get<double>(), 0.625, kTol);
+  EXPECT_NE(test::error_of([] {
+              multilabel_metrics({0.5}, {1}, 1).to_json({"a", "b"});
+            }).find("2 names for 1 labels"),
+            std::string::npos);
+}
+
+TEST(TaskMetrics, MultilabelWithNaNProbabilitiesHasNoRankingMetrics) {
+  const auto m = multilabel_metrics({0.2, kNaN, 0.7, 0.4}, {0, 1, 1, 0}, 2);
+  EXPECT_TRUE(std::isnan(m.auroc));
+  EXPECT_TRUE(std::isnan(m.labels[0].auroc));
+  EXPECT_EQ(m.single_class_labels, 0);
+  EXPECT_NEAR(m.labels[0].accuracy, 1.0, kTol);
+}
+
+TEST(TaskMetrics, MultilabelRejectsBadSizesAndTruth) {
+  using test::error_of;
+  EXPECT_NE(error_of([] {
+              multilabel_metrics({0.5, 0.5, 0.5}, {1, 0}, 1);
+            }).find("3 probabilities"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { multilabel_metrics({0.5, 0.5, 0.5}, {1, 0, 1}, 2); }), "");
+  EXPECT_NE(error_of([] { multilabel_metrics({}, {}, 2); }).find("no examples"), std::string::npos);
+  EXPECT_NE(error_of([] {
+              multilabel_metrics({0.5, 0.5}, {1, 0.5f}, 2);
+            }).find("row 0, label 1"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace genolm::train
