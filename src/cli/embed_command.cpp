@@ -61,7 +61,7 @@ torch::Tensor embed_block(models::Encoder& encoder,
 
 int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = train::load_model_folder(flags.input.model, flags.input.resolved_device());
+  auto folder = train::load_model_folder(flags.input.model(), flags.input.resolved_device());
   auto& encoder = *folder.encoder;
   if (flags.layer < 0 || flags.layer > encoder.layer_count()) {
     throw Error("--layer " + std::to_string(flags.layer) + ": the encoder has layers 1 to " +
@@ -84,7 +84,9 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
     if (block.empty()) return;
     const auto examples =
         data::encode_examples(block, *folder.tokenizer, folder.scheme(), flags.input.input,
-                              {.with_labels = false, .reverse_complement = flags.rc_average});
+                              {.with_labels = false,
+                               .reverse_complement = flags.rc_average,
+                               .backward = folder.backward()});
     auto vectors = embed_block(encoder, examples.tokens, flags, folder.chunk);
     if (flags.rc_average)
       vectors = (vectors + embed_block(encoder, examples.rc_tokens, flags, folder.chunk)) / 2;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/ensemble.h"
 #include "cli/model_input.h"
 #include "task/task.h"
 #include "train/inference.h"
@@ -39,18 +40,22 @@ void print_metrics(const nlohmann::json& metrics) {
 
 int run_evaluate(const EvaluateFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = load_fine_tuned(flags.input, "evaluate");
-  const bool rc_average = flags.strands.average(folder);
-  const auto examples = read_examples(flags.input, folder, /*with_labels=*/true, rc_average);
-  const auto predictions = predict_with(folder, examples, flags.input.batch_size, rc_average);
-  auto metrics = folder.task->metrics(predictions, examples);
+  const auto ensemble =
+      predict_ensemble(flags.input, flags.strands, /*with_labels=*/true, "evaluate");
+  const auto& examples = ensemble.examples;
+  const auto& predictions = ensemble.predictions;
+  const auto& task = *ensemble.lead.task;
+  auto metrics = task.metrics(predictions, examples);
   metrics["examples"] = examples.size();
   metrics["input"] = flags.input.input;
-  metrics["model"] = flags.input.model;
+  if (flags.input.models.size() == 1)
+    metrics["model"] = flags.input.model();
+  else
+    metrics["models"] = flags.input.models;
   print_metrics(metrics);
   write_file_atomically(flags.out, metrics.dump(2) + "\n");
   if (!flags.predictions.empty())
-    task::write_predictions(flags.predictions, *folder.task, examples, predictions);
+    task::write_predictions(flags.predictions, task, examples, predictions);
   log("evaluate")->info("metrics of {} examples written to {}", examples.size(), flags.out);
   return 0;
 }
@@ -61,7 +66,7 @@ void register_evaluate(CLI::App& app, Action& action, const GlobalOptions& globa
   auto flags = std::make_shared<EvaluateFlags>();
   auto* command =
       app.add_subcommand("evaluate", "metrics of a fine-tuned model on a labelled file");
-  flags->input.add_to(*command);
+  flags->input.add_to(*command, ModelCount::many);
   command->add_option("--out", flags->out, "the metrics as JSON")->capture_default_str();
   command->add_option("--predictions", flags->predictions, "also write the predictions (TSV)");
   flags->strands.add_to(*command);

@@ -43,7 +43,7 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
   }
   job.comm->barrier();  // the run folder exists for every rank from here
 
-  const auto data = task::load_finetune_data(recipe, *start.tokenizer);
+  const auto data = task::load_finetune_data(recipe, *start.tokenizer, start.backward());
   const train::RunContext context{
       .layout = layout, .recipe = &recipe, .resume = flags.resume, .comm = job.comm.get()};
   const auto outcome = train::finetune({.context = context, .data = &data, .start = &start});

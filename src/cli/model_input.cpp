@@ -7,9 +7,20 @@
 
 namespace genolm::cli {
 
-void ModelInputOptions::add_to(CLI::App& command) {
-  command.add_option("--model", model, "a run folder of 'genolm finetune' (or 'genolm pretrain')")
-      ->required();
+void ModelInputOptions::add_to(CLI::App& command, ModelCount count) {
+  if (count == ModelCount::one) {
+    command
+        .add_option("--model", models, "a run folder of 'genolm finetune' (or 'genolm pretrain')")
+        ->required()
+        ->expected(1);
+  } else {
+    command
+        .add_option("--model", models,
+                    "a run folder of 'genolm finetune'; several (repeat --model, or list them) "
+                    "make an ensemble whose probabilities or values are averaged, e.g. a forward "
+                    "and a backward model")
+        ->required();
+  }
   command.add_option("--input", input, "sequences: FASTA, or a CSV/TSV table (plain or gzip)")
       ->required();
   command.add_option("--sequence-columns", sequence_columns,
@@ -47,8 +58,8 @@ torch::Device ModelInputOptions::resolved_device() const {
   return train::training_device(device, 0);
 }
 
-train::ModelFolder load_fine_tuned(const ModelInputOptions& options, const std::string& command) {
-  const std::string& model = options.model;
+train::ModelFolder load_fine_tuned(const std::string& model, const ModelInputOptions& options,
+                                   const std::string& command) {
   auto folder = train::load_model_folder(model, options.resolved_device());
   if (!folder.fine_tuned()) {
     throw Error(model + " is a pretraining run: " + command +
@@ -68,7 +79,9 @@ data::TaskExamples read_examples(const ModelInputOptions& options, const train::
                                  bool with_labels, bool both_strands) {
   const auto records = io::read_labelled(options.input, options.columns(folder, with_labels));
   return data::encode_examples(records, *folder.tokenizer, folder.scheme(), options.input,
-                               {.with_labels = with_labels, .reverse_complement = both_strands});
+                               {.with_labels = with_labels,
+                                .reverse_complement = both_strands,
+                                .backward = folder.backward()});
 }
 
 }  // namespace genolm::cli

@@ -12,15 +12,19 @@
 
 namespace genolm::cli {
 
+// How many --model folders a command takes: one, or several (an ensemble).
+enum class ModelCount { one, many };
+
 struct ModelInputOptions {
-  std::string model;
+  std::vector<std::string> models;  // --model
   std::string input;
   std::vector<std::string> sequence_columns;  // empty: the model's (or "sequence")
   std::string id_column;                      // empty: the model's (or "id")
   std::int64_t batch_size = 128;
   std::string device = "auto";  // auto: a GPU when CUDA is available, else the CPU
 
-  void add_to(CLI::App& command);
+  void add_to(CLI::App& command, ModelCount count = ModelCount::one);
+  const std::string& model() const { return models.front(); }
   torch::Device resolved_device() const;
   // The columns to read `input` with; with_labels adds the model's label columns.
   io::LabelledSpec columns(const train::ModelFolder& folder, bool with_labels) const;
@@ -37,9 +41,10 @@ struct StrandFlags {
   }
 };
 
-// The run folder of a fine-tuned model; `command` ("predict") names who needs it in the error a
+// The fine-tuned run folder `model`; `command` ("predict") names who needs it in the error a
 // pretraining run gets.
-train::ModelFolder load_fine_tuned(const ModelInputOptions& options, const std::string& command);
+train::ModelFolder load_fine_tuned(const std::string& model, const ModelInputOptions& options,
+                                   const std::string& command);
 
 // Predictions for `examples` with the folder's precision and the given batch and strands.
 task::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/ensemble.h"
 #include "cli/model_input.h"
 #include "task/task.h"
 #include "train/inference.h"
@@ -21,12 +22,14 @@ struct PredictFlags {
 
 int run_predict(const PredictFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = load_fine_tuned(flags.input, "predict");
-  const bool rc_average = flags.strands.average(folder);
-  const auto examples = read_examples(flags.input, folder, /*with_labels=*/false, rc_average);
-  const auto predictions = predict_with(folder, examples, flags.input.batch_size, rc_average);
-  task::write_predictions(flags.out, *folder.task, examples, predictions);
-  log("predict")->info("{} predictions written to {}", examples.size(), flags.out);
+  const auto ensemble =
+      predict_ensemble(flags.input, flags.strands, /*with_labels=*/false, "predict");
+  task::write_predictions(flags.out, *ensemble.lead.task, ensemble.examples, ensemble.predictions);
+  log("predict")->info("{} predictions{} written to {}", ensemble.examples.size(),
+                       ensemble.members > 1
+                           ? " (the mean of " + std::to_string(ensemble.members) + " models)"
+                           : std::string(),
+                       flags.out);
   return 0;
 }
 
@@ -36,7 +39,7 @@ void register_predict(CLI::App& app, Action& action, const GlobalOptions& global
   auto flags = std::make_shared<PredictFlags>();
   auto* command = app.add_subcommand(
       "predict", "predict with a fine-tuned model: labels and class probabilities, or values");
-  flags->input.add_to(*command);
+  flags->input.add_to(*command, ModelCount::many);
   command->add_option("--out", flags->out, "the predictions, tab-separated")->capture_default_str();
   flags->strands.add_to(*command);
   command->callback([&action, &globals, flags] {

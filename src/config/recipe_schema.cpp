@@ -64,7 +64,7 @@ const std::vector<KeySpec>& recipe_schema() {
     {"train.schedule", ValueKind::string, std::string("one_cycle"), kPretrain, "learning-rate schedule", {"one_cycle", "slanted_triangular", "warmup_cosine", "constant"}},
     {"train.warmup", ValueKind::number, 0.05, kPretrain, "share of the steps spent warming up (warmup_cosine)", {}, 0.0, 1.0},
     {"train.weight_decay", ValueKind::number, 0.01, kPretrain | kFinetune, "AdamW's decoupled weight decay", {}, 0.0},
-    {"train.grad_clip", ValueKind::number, 0.25, kPretrain | kFinetune, "clip the gradient norm to this; 0: no clipping", {}, 0.0},
+    {"train.grad_clip", ValueKind::number, 0.25, kPretrain, "clip the gradient norm to this; 0: no clipping (fine-tuning's is finetune.grad_clip)", {}, 0.0},
     {"train.accumulate", ValueKind::integer, I{1}, kPretrain, "micro-batches whose gradients add up to one optimizer step", {}, 1},
     {"train.ar_alpha", ValueKind::number, 2.0, kPretrain, "activation regularisation (awd_lstm)", {}, 0.0},
     {"train.tar_beta", ValueKind::number, 1.0, kPretrain, "temporal activation regularisation (awd_lstm)", {}, 0.0},
@@ -80,21 +80,21 @@ const std::vector<KeySpec>& recipe_schema() {
     {"dist.bucket_mb", ValueKind::number, 25.0, kPretrain | kFinetune, "gradient all-reduce bucket size in MB (DDP's default 25)", {}, 0.01},
 
     // [task] (finetune)
-    {"task.kind", ValueKind::string, std::string("classification"), kFinetune, "what the head predicts", {"classification", "regression"}},
+    {"task.kind", ValueKind::string, std::string("classification"), kFinetune, "what the head predicts (multilabel: one 0/1 column per label, a sigmoid each)", {"classification", "regression", "multilabel"}},
     {"task.train", ValueKind::string, std::string(), kFinetune, "labelled training file: CSV, TSV (plain or gzip) or FASTA with label=... in the headers"},
     {"task.valid", ValueKind::string, std::string(), kFinetune, "labelled validation file; empty: task.valid_fraction of task.train, stratified"},
     {"task.test", ValueKind::string, std::string(), kFinetune, "labelled test file; empty: task.test_fraction of task.train, stratified"},
     {"task.valid_fraction", ValueKind::number, 0.1, kFinetune, "share of task.train held out for validation when task.valid is empty", {}, 0.0, 0.9},
     {"task.test_fraction", ValueKind::number, 0.1, kFinetune, "share of task.train held out for testing when task.test is empty; 0: no test", {}, 0.0, 0.9},
     {"task.sequence_columns", ValueKind::string_list, Strings{"sequence"}, kFinetune, "sequence column, or two (paired chains such as heavy and light, joined by <sep>)"},
-    {"task.label_columns", ValueKind::string_list, Strings{"label"}, kFinetune, "label column (classification), or one or more target columns (regression)"},
+    {"task.label_columns", ValueKind::string_list, Strings{"label"}, kFinetune, "label column (classification), or one or more target columns (regression), or one 0/1 (or true/false) column per label (multilabel)"},
     {"task.id_column", ValueKind::string, std::string("id"), kFinetune, "record id column; without it ids are row numbers"},
     {"task.classes", ValueKind::string_list, Strings{}, kFinetune, "class names in order (the last is the positive class of a binary task); empty: sorted from task.train"},
-    {"task.class_weights", ValueKind::string, std::string("none"), kFinetune, "cross-entropy class weights: 'balanced' weighs classes by inverse frequency", {"none", "balanced"}},
+    {"task.class_weights", ValueKind::string, std::string("none"), kFinetune, "cross-entropy class weights: 'balanced' weighs classes by inverse frequency (multilabel: each label's positives by negatives / positives in train)", {"none", "balanced"}},
     {"task.loss", ValueKind::string, std::string("mse"), kFinetune, "regression loss", {"mse", "huber"}},
     {"task.output_range", ValueKind::number_list, std::vector<double>{}, kFinetune, "regression: [low, high] squashes outputs into the range (fastai's y_range); empty: none"},
     {"task.normalize_targets", ValueKind::boolean, true, kFinetune, "regression: train on standardised targets (train mean and deviation); ignored with task.output_range"},
-    {"task.metric", ValueKind::string, std::string("auto"), kFinetune, "metric that picks the best epoch; auto: accuracy (classification) or r2 (regression)",
+    {"task.metric", ValueKind::string, std::string("auto"), kFinetune, "metric that picks the best epoch; auto: accuracy (classification), r2 (regression) or auroc (multilabel: macro over labels)",
      {"auto", "accuracy", "balanced_accuracy", "mcc", "macro_f1", "auroc", "auprc", "loss", "rmse", "mae", "pearson", "spearman", "r2"}},
     {"task.max_len", ValueKind::integer, I{1440}, kFinetune, "gradients flow through the last this many tokens of a sequence (fastai's max_len)", {}, 1},
     {"task.rc_augment", ValueKind::boolean, false, kFinetune, "DNA: train on a random strand of every example each epoch"},
@@ -102,8 +102,11 @@ const std::vector<KeySpec>& recipe_schema() {
 
     // [encoder] (finetune)
     {"encoder.from", ValueKind::string, std::string(), kFinetune, "pretraining run folder whose encoder and tokenizer are fine-tuned; empty: train from scratch"},
+    {"encoder.backward", ValueKind::boolean, false, kFinetune, "read sequences backwards (the second model of a forward+backward ensemble); with encoder.from the pretrained run's direction is used, and this key must agree with it"},
 
     // [head] (finetune)
+    {"head.pooling", ValueKind::string, std::string("auto"), kFinetune, "how the head reads the encoder's states: 'positions' (every position side by side: aligned inputs), 'concat' (fastai's last+max+mean: any length); auto: positions when every training sequence has the same token length", {"auto", "positions", "concat"}},
+    {"head.position_features", ValueKind::integer, I{16}, kFinetune, "positions: each position's state is first projected to this many features; 0: the whole state", {}, 0},
     {"head.hidden_size", ValueKind::integer, I{50}, kFinetune, "width of the pooling head's hidden layers", {}, 1},
     {"head.hidden_layers", ValueKind::integer, I{1}, kFinetune, "hidden layers between pooled features and output", {}, 0},
     {"head.dropout", ValueKind::number, 0.1, kFinetune, "dropout before each hidden-to-output linear layer (the first block uses the encoder's output dropout)", {}, 0.0, 0.95},
@@ -113,6 +116,8 @@ const std::vector<KeySpec>& recipe_schema() {
     {"finetune.stage_lrs", ValueKind::number_list, std::vector<double>{2e-2, 1e-2, 5e-3, 1e-3}, kFinetune, "peak learning rate of each stage's top group (one-cycle per stage)", {}, 0.0},
     {"finetune.lr_div", ValueKind::number, 2.6, kFinetune, "discriminative learning rates: each lower group trains at the rate of the one above divided by this", {}, 1.0},
     {"finetune.gradual_unfreezing", ValueKind::boolean, true, kFinetune, "freeze the pretrained encoder below the stage's groups (a randomly initialised encoder is never frozen)"},
+    {"finetune.grad_clip", ValueKind::number, 0.0, kFinetune, "clip the gradient norm to this; 0: no clipping (fastai's classifier does not clip)", {}, 0.0},
+    {"finetune.moms", ValueKind::number_list, std::vector<double>{0.8, 0.7}, kFinetune, "AdamW's beta1 at the ends and at the peak of each stage's one-cycle (fastai's classifier: 0.8, 0.7)", {}, 0.0, 0.999},
     {"finetune.patience", ValueKind::integer, I{0}, kFinetune, "early stopping: stop after this many epochs without a better valid metric; 0: never", {}, 0},
   };
   return schema;
@@ -142,6 +147,7 @@ std::string_view unread_key_hint(std::string_view key, Command command) {
       return "";
     case Command::finetune:
       if (key == "train.lr") return "fine-tuning's learning rates are finetune.stage_lrs";
+      if (key == "train.grad_clip") return "fine-tuning's clipping is finetune.grad_clip";
       if (key == "train.epochs" || key == "train.max_steps") {
         return "fine-tuning trains for finetune.stage_epochs";
       }

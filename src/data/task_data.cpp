@@ -24,6 +24,20 @@ bool parse_number(const std::string& text, double& value) {
   return error == std::errc() && ptr == end && std::isfinite(value);
 }
 
+// Multi-label values: 0/1, or true/false in any case (as pandas and R write booleans).
+bool parse_binary(const std::string& text, float& value) {
+  const std::string word = upper(text);
+  if (word == "1" || word == "TRUE") {
+    value = 1.f;
+    return true;
+  }
+  if (word == "0" || word == "FALSE") {
+    value = 0.f;
+    return true;
+  }
+  return false;
+}
+
 std::string where(const std::filesystem::path& file, const io::LabelledExample& example) {
   return file.string() + " line " + std::to_string(example.line) + " (record '" + example.id + "')";
 }
@@ -74,11 +88,14 @@ TaskExamples encode_examples(const std::vector<io::LabelledExample>& examples,
     if (tokens.empty()) {
       throw Error(where(file, example) + ": the sequence is too short to give a single token");
     }
+    if (options.backward) std::reverse(tokens.begin(), tokens.end());
     out.tokens.push_back(std::move(tokens));
     if (options.reverse_complement) {
       for (auto& sequence : sequences)
         sequence = tokenizers::reverse_complement(sequence);
-      out.rc_tokens.push_back(tokenize(tokenizer, sequences));
+      auto rc = tokenize(tokenizer, sequences);
+      if (options.backward) std::reverse(rc.begin(), rc.end());
+      out.rc_tokens.push_back(std::move(rc));
     }
     out.ids.push_back(example.id);
     if (!options.with_labels) continue;
@@ -93,6 +110,19 @@ TaskExamples encode_examples(const std::vector<io::LabelledExample>& examples,
                     "' (the model knows: " + known + ")");
       }
       out.classes.push_back(found - scheme.classes.begin());
+    } else if (scheme.kind == TaskKind::multilabel) {
+      if (example.labels.size() != scheme.targets.size()) {
+        throw Error(where(file, example) + ": expected " + std::to_string(scheme.targets.size()) +
+                    " label columns, found " + std::to_string(example.labels.size()));
+      }
+      for (std::size_t t = 0; t < scheme.targets.size(); ++t) {
+        float value = 0;
+        if (!parse_binary(example.labels[t], value)) {
+          throw Error(where(file, example) + ": label column '" + scheme.targets[t] + "' is '" +
+                      example.labels[t] + "' (expected 0, 1, true or false)");
+        }
+        out.targets.push_back(value);
+      }
     } else {
       if (example.labels.size() != scheme.targets.size()) {
         throw Error(where(file, example) + ": expected " + std::to_string(scheme.targets.size()) +

@@ -1,7 +1,8 @@
 #pragma once
-// Labelled examples made ready for fine-tuning: labels checked and encoded (class indices, or
-// numbers for regression), sequences tokenized (and, for DNA, their reverse complements too),
-// stratified train/valid/test splits, and batches of similar lengths with right padding.
+// Labelled examples made ready for fine-tuning: labels checked and encoded (class indices, numbers
+// for regression, 0/1 for multi-label), sequences tokenized (and, for DNA, their reverse
+// complements too), stratified train/valid/test splits, and batches of similar lengths with right
+// padding.
 
 #include <cstdint>
 #include <filesystem>
@@ -14,13 +15,14 @@
 
 namespace genolm::data {
 
-enum class TaskKind { classification, regression };
+enum class TaskKind { classification, regression, multilabel };
 
-// How labels read: the classes in order, or the regression targets' names.
+// How labels read: the classes in order, or the names of the label columns (regression targets,
+// or multi-label's 0/1 labels).
 struct LabelScheme {
   TaskKind kind = TaskKind::classification;
   std::vector<std::string> classes;  // classification
-  std::vector<std::string> targets;  // regression: the label columns
+  std::vector<std::string> targets;  // regression and multilabel: the label columns
   std::size_t outputs() const {
     return kind == TaskKind::classification ? classes.size() : targets.size();
   }
@@ -35,17 +37,21 @@ struct TaskExamples {
   std::vector<std::vector<std::int32_t>> tokens;
   std::vector<std::vector<std::int32_t>> rc_tokens;  // the other strand; empty unless asked for
   std::vector<std::int64_t> classes;                 // classification: one index per example
-  std::vector<float> targets;                        // regression: [examples x targets]
+  std::vector<float> targets;  // regression: [examples x targets]; multilabel: 0/1 likewise
   std::size_t size() const { return tokens.size(); }
 };
 
 struct EncodeOptions {
   bool with_labels = true;
   bool reverse_complement = false;  // also tokenize the other strand (DNA tokenizers only)
+  // Reverse every token sequence (both strands): the order a backward language model read its
+  // corpus in, so a model fine-tuned from one reads the way it was pretrained.
+  bool backward = false;
 };
 
 // Tokenizes and encodes labels. Paired chains are joined by <sep>. Errors name `file`, the line
-// and the problem: an unknown class, a target that is not a number, a sequence with no tokens.
+// and the problem: an unknown class, a target that is not a number, a multi-label value that is
+// not 0, 1, true or false (naming its column), a sequence with no tokens.
 TaskExamples encode_examples(const std::vector<io::LabelledExample>& examples,
                              const tokenizers::Tokenizer& tokenizer, const LabelScheme& scheme,
                              const std::filesystem::path& file, const EncodeOptions& options);

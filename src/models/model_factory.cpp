@@ -25,12 +25,22 @@ nlohmann::json classifier_encoder_description(nlohmann::json description, double
   return entry.with_classifier_dropouts(std::move(description), drop_mult);
 }
 
-nlohmann::json head_description(const config::Recipe& recipe) {
+nlohmann::json head_description(const config::Recipe& recipe, TrainLengths lengths) {
   const auto& range = recipe.numbers("task.output_range");
   if (!range.empty() && (range.size() != 2 || !(range[0] < range[1]))) {
     throw Error("task.output_range must be [low, high] with low < high");
   }
-  return {{"hidden_size", recipe.integer("head.hidden_size")},
+  std::string pooling = recipe.string("head.pooling");
+  if (pooling == "auto") {
+    const bool aligned = lengths.shortest == lengths.longest && lengths.longest > 0 &&
+                         lengths.longest <= kMaxAutoPositions;
+    pooling = aligned ? "positions" : "concat";
+  }
+  const bool positional = pooling == "positions";
+  return {{"pooling", pooling},
+          {"positions", positional ? static_cast<std::int64_t>(lengths.longest) : 0},
+          {"position_features", positional ? recipe.integer("head.position_features") : 0},
+          {"hidden_size", recipe.integer("head.hidden_size")},
           {"hidden_layers", recipe.integer("head.hidden_layers")},
           {"dropout", recipe.number("head.dropout")},
           {"output_range", range.empty() ? nlohmann::json(nullptr) : nlohmann::json(range)}};
@@ -42,6 +52,9 @@ std::shared_ptr<SequenceClassifier> make_classifier(std::shared_ptr<Encoder> enc
     const auto& head = task.at("head");
     PoolingHeadOptions options;
     options.input_size = encoder->output_size();
+    options.pooling = head_pooling_from_name(head.value("pooling", std::string("concat")));
+    options.positions = head.value("positions", std::int64_t{0});
+    options.position_features = head.value("position_features", std::int64_t{0});
     options.hidden_size = head.at("hidden_size").get<std::int64_t>();
     options.hidden_layers = head.at("hidden_layers").get<std::int64_t>();
     options.outputs = task.at("outputs").get<std::int64_t>();

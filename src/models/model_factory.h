@@ -29,13 +29,22 @@ std::shared_ptr<LanguageModel> make_language_model(std::shared_ptr<Encoder> enco
 // input 0.4, weight 0.5, hidden 0.3, output 0.4; transformer: 0.1), for fine-tuning.
 nlohmann::json classifier_encoder_description(nlohmann::json description, double drop_mult);
 
-// The pooling head's description from [head] and task.output_range: {hidden_size, hidden_layers,
-// dropout, output_range}.
-nlohmann::json head_description(const config::Recipe& recipe);
+// The token lengths of the training sequences, which decide head.pooling = "auto" and the
+// positions of a positional head.
+struct TrainLengths {
+  std::size_t shortest = 0, longest = 0;
+};
+
+// The head's description from [head] and task.output_range: {pooling, positions,
+// position_features, hidden_size, hidden_layers, dropout, output_range}. "auto" pooling resolves
+// to "positions" when every training sequence has the same token length (aligned inputs) of at
+// most kMaxAutoPositions tokens, else to "concat".
+inline constexpr std::size_t kMaxAutoPositions = 2048;
+nlohmann::json head_description(const config::Recipe& recipe, TrainLengths lengths);
 
 // A classifier or regressor around `encoder` as model.json's "task" describes it: "outputs",
 // "head" (head_description), "chunk" and "max_len". The head's first dropout is the encoder's
-// output dropout.
+// output dropout. A head without "pooling" (model.json written before positional heads) pools.
 std::shared_ptr<SequenceClassifier> make_classifier(std::shared_ptr<Encoder> encoder,
                                                     const nlohmann::json& task);
 

@@ -33,7 +33,7 @@ SequenceClassifier::SequenceClassifier(std::shared_ptr<Encoder> encoder,
       max_len_(max_len) {}
 
 torch::Tensor SequenceClassifier::pooled(const torch::Tensor& ids, const torch::Tensor& lengths) {
-  return masked_concat_pool(encode_in_chunks(*encoder_, ids, chunk_, max_len_), lengths);
+  return head_->features(encode_in_chunks(*encoder_, ids, chunk_, max_len_), lengths);
 }
 
 torch::Tensor SequenceClassifier::forward(const torch::Tensor& ids, const torch::Tensor& lengths) {

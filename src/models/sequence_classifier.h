@@ -1,5 +1,5 @@
 #pragma once
-// A fine-tuned model: an encoder read in chunks, pooled over the real tokens, and a pooling head.
+// A fine-tuned model: an encoder read in chunks and a head over the states of the real tokens.
 // Sequences are right-padded: causal encoders (the LSTM, the causal transformer) then compute a
 // real token's state without ever seeing padding, so padding cannot change a prediction.
 
@@ -24,7 +24,7 @@ class SequenceClassifier final : public torch::nn::Module {
 
   // ids [B, T] (right-padded), lengths [B] -> outputs [B, head outputs] in fp32.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& lengths);
-  // The pooled features the head reads, [B, 3D].
+  // The features the head reads ([B, 3D] pooled, or [B, P*F] by position).
   torch::Tensor pooled(const torch::Tensor& ids, const torch::Tensor& lengths);
 
   // The encoder's layer groups, then the head: discriminative learning rates and gradual

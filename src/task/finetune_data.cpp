@@ -45,7 +45,7 @@ void require_training_file(const config::Recipe& recipe) {
 }
 
 FinetuneData load_finetune_data(const config::Recipe& recipe,
-                                const tokenizers::Tokenizer& tokenizer) {
+                                const tokenizers::Tokenizer& tokenizer, bool backward) {
   require_training_file(recipe);
   const std::filesystem::path train_file = recipe.string("task.train");
   FinetuneData data;
@@ -57,7 +57,8 @@ FinetuneData load_finetune_data(const config::Recipe& recipe,
   data.task = kind.from_recipe(recipe, train_records, train_file);
 
   const bool both_strands = recipe.boolean("task.rc_augment") || recipe.boolean("task.rc_average");
-  const data::EncodeOptions encode{.with_labels = true, .reverse_complement = both_strands};
+  const data::EncodeOptions encode{
+      .with_labels = true, .reverse_complement = both_strands, .backward = backward};
   const auto all_train =
       data::encode_examples(train_records, tokenizer, data.task->scheme(), train_file, encode);
   // A split's share applies only when it has no file of its own.

@@ -27,7 +27,8 @@ void require_training_file(const config::Recipe& recipe);
 
 // Throws genolm::Error naming the file, the line and the problem for bad input, and the key for
 // a split that comes out empty.
+// `backward`: every sequence's tokens reversed (a backward encoder's reading order).
 FinetuneData load_finetune_data(const config::Recipe& recipe,
-                                const tokenizers::Tokenizer& tokenizer);
+                                const tokenizers::Tokenizer& tokenizer, bool backward = false);
 
 }  // namespace genolm::task

@@ -11,10 +11,12 @@ namespace genolm::task {
 // Each entry is defined beside its kind.
 const TaskKind& classification_kind();
 const TaskKind& regression_kind();
+const TaskKind& multilabel_kind();
 
 const std::vector<TaskKind>& task_kinds() {
   // The registration table: one line per task kind.
-  static const std::vector<TaskKind> table = {classification_kind(), regression_kind()};
+  static const std::vector<TaskKind> table = {classification_kind(), regression_kind(),
+                                              multilabel_kind()};
   return table;
 }
 

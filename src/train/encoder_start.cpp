@@ -59,6 +59,7 @@ EncoderStart encoder_start(const config::Recipe& recipe, int threads) {
   if (start.from.empty()) {
     start.tokenizer = data::tokenizer_from_recipe(recipe, {}, threads);
     start.description = models::encoder_description(recipe, start.tokenizer->vocab_size());
+    if (recipe.boolean("encoder.backward")) start.direction = run::ReadingDirection::backward;
     return start;
   }
   // The architecture and sizes come with the pretrained encoder: a [model] key that would choose
@@ -90,6 +91,13 @@ EncoderStart encoder_start(const config::Recipe& recipe, int threads) {
   start.tokenizer = tokenizers::load_tokenizer(pretrained.tokenizer());
   start.description = card->encoder;
   start.weights = pretrained.encoder_weights();
+  start.direction = card->direction;
+  if (recipe.is_set("encoder.backward") && recipe.boolean("encoder.backward") != start.backward()) {
+    throw Error("encoder.backward = " +
+                std::string(recipe.boolean("encoder.backward") ? "true" : "false") + " but " +
+                start.from.string() + " is a " + run::direction_name(start.direction) +
+                " language model: a fine-tuned model reads the way its encoder was pretrained");
+  }
   return start;
 }
 

@@ -9,6 +9,7 @@
 
 #include "config/recipe.h"
 #include "genolm/tokenizers/tokenizer.h"
+#include "run/model_card.h"
 
 namespace genolm::train {
 
@@ -17,12 +18,16 @@ struct EncoderStart {
   nlohmann::json description;     // as pretrained (the language model's dropouts)
   std::filesystem::path weights;  // encoder.pt of the pretraining run; empty: random weights
   std::filesystem::path from;     // the pretraining run folder; empty: from scratch
+  // The pretrained run's reading direction, or encoder.backward's for a new encoder: the
+  // fine-tuned model reads its sequences the same way.
+  run::ReadingDirection direction = run::ReadingDirection::forward;
+  bool backward() const { return direction == run::ReadingDirection::backward; }
   bool pretrained() const { return !weights.empty(); }
 };
 
 // Throws genolm::Error when encoder.from is not a pretraining run folder, or when the recipe asks
 // for a tokenizer other than the one the encoder was pretrained with (token ids mean nothing to
-// another vocabulary).
+// another vocabulary), or encoder.backward differs from the pretrained run's direction.
 EncoderStart encoder_start(const config::Recipe& recipe, int threads);
 
 }  // namespace genolm::train

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -22,7 +23,8 @@ struct FinetuneSettings {
   std::int64_t batch = 0;
   std::vector<std::int64_t> stage_epochs;
   std::vector<double> stage_lrs;
-  double lr_div = 0;
+  double lr_div = 0;  // 1 for an encoder that was not pretrained: its groups are all new
+  double moms_high = 0.8, moms_low = 0.7;
   bool gradual = true;
   std::int64_t patience = 0;
   bool rc_augment = false, rc_average = false;
@@ -31,7 +33,7 @@ struct FinetuneSettings {
   FinetuneSettings(const config::Recipe& r, const task::Task& task, bool pretrained)
       : batch(r.integer("train.batch_size")),
         stage_lrs(r.numbers("finetune.stage_lrs")),
-        lr_div(r.number("finetune.lr_div")),
+        lr_div(pretrained ? r.number("finetune.lr_div") : 1.0),
         gradual(r.boolean("finetune.gradual_unfreezing") && pretrained),
         patience(r.integer("finetune.patience")),
         rc_augment(r.boolean("task.rc_augment")),
@@ -51,6 +53,15 @@ struct FinetuneSettings {
           std::to_string(stage_epochs.size()) + " and " + std::to_string(stage_lrs.size()) + ")");
     }
     if (metric == "auto") metric = task.default_metric();
+    const auto& moms = r.numbers("finetune.moms");
+    if (moms.size() != 2) {
+      throw Error(
+          "finetune.moms must be [high, low] (AdamW's beta1 at the ends and the peak of a "
+          "cycle), got " +
+          std::to_string(moms.size()) + " value(s)");
+    }
+    moms_high = moms[0];
+    moms_low = moms[1];
   }
 
   std::int64_t total_epochs() const {
@@ -140,12 +151,19 @@ std::string headline(const nlohmann::json& metrics, const task::Task& task) {
   return text;
 }
 
+models::TrainLengths train_lengths(const data::TaskExamples& train) {
+  const auto lengths = data::token_lengths(train.tokens);
+  if (lengths.empty()) return {};
+  const auto [shortest, longest] = std::minmax_element(lengths.begin(), lengths.end());
+  return {*shortest, *longest};
+}
+
 // model.json's "task": the kind's own part, the head, and how the model reads its input.
 nlohmann::json describe_task(const config::Recipe& recipe, const task::FinetuneData& data,
                              const models::Encoder& encoder) {
   nlohmann::json task = data.task->describe();
   task.update({{"outputs", data.task->outputs()},
-               {"head", models::head_description(recipe)},
+               {"head", models::head_description(recipe, train_lengths(data.train))},
                {"chunk", encoder.window(recipe.integer("train.bptt"))},
                {"max_len", recipe.integer("task.max_len")},
                {"rc_average", recipe.boolean("task.rc_average")},
@@ -246,7 +264,9 @@ bool train_epoch(Finetuning& f) {
   }
   const ScheduleOptions schedule{.kind = "one_cycle",
                                  .lr = f.settings.stage_lrs[stage],
-                                 .total_steps = f.settings.stage_epochs[stage] * f.per_epoch};
+                                 .total_steps = f.settings.stage_epochs[stage] * f.per_epoch,
+                                 .moms_high = f.settings.moms_high,
+                                 .moms_low = f.settings.moms_low};
   const std::int64_t stage_first_step = f.settings.first_epoch(stage) * f.per_epoch;
   const EpochPlan plan = plan_epoch(f.train(), f.settings, f.session.options().seed, epoch);
   f.session.window().restart();
@@ -362,13 +382,16 @@ void announce(Finetuning& f) {
       f.encoder_description,
       {{"task", task_summary},
        {"tokenizer", tokenizers::read_tokenizer_manifest(f.session.layout().tokenizer())},
-       {"model", {{"pretrained", start.pretrained() ? start.from.string() : "none"}}}},
+       {"model",
+        {{"pretrained", start.pretrained() ? start.from.string() : "none"},
+         {"direction", run::direction_name(start.direction)}}}},
       total_steps);
   run::ModelCard card;
   card.produced_by = std::string("genolm finetune ") + GENOLM_VERSION;
   card.encoder = f.encoder_description;
   card.tokenizer = run::tokenizer_card(*start.tokenizer);
   card.task = f.task_description;
+  card.direction = start.direction;
   f.session.write_model_card(card);
   log("finetune")
       ->info(
@@ -387,8 +410,9 @@ RunOutcome finetune(const FinetuneRun& run) {
   const auto& start = *run.start;
   const task::Task& task = *run.data->task;
   const FinetuneSettings settings(recipe, task, start.pretrained());
-  TrainingSession session(
-      run.context, SessionOptions::from_recipe(recipe, "lower finetune.stage_lrs"), "finetune");
+  auto options = SessionOptions::from_recipe(recipe, "lower finetune.stage_lrs");
+  options.grad_clip = recipe.number("finetune.grad_clip");
+  TrainingSession session(run.context, std::move(options), "finetune");
   Finetuning f{.run = run,
                .settings = settings,
                .session = session,

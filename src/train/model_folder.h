@@ -35,6 +35,8 @@ struct ModelFolder {
   bool bf16 = false;
 
   bool fine_tuned() const { return classifier != nullptr; }
+  // Whether the model reads sequences backwards (its tokens reversed), as it was trained.
+  bool backward() const { return card.direction == run::ReadingDirection::backward; }
   // bf16 by autocast (the encoder casts by itself otherwise).
   bool autocast() const { return bf16 && encoder->bf16_mode() == models::Bf16Mode::autocast; }
   // How labels are read: the task's, or none for a language model.

@@ -243,6 +243,76 @@ TEST_F(Finetune, PredictEvaluateAndEmbedKeepOrderAndIds) {
   EXPECT_NE(err().find("is a pretraining run"), std::string::npos);
 }
 
+// ULMFiT's forward + backward pair: a model fine-tuned from a backward language model reads
+// backwards (recorded in model.json), refuses a recipe that says otherwise, and predict and
+// evaluate average the two models' probabilities.
+TEST_F(Finetune, ForwardAndBackwardModelsMakeAnEnsemble) {
+  ASSERT_EQ(run("pretrain --config " + (*dir_ / "lm.toml").string() +
+                " --set run.name=lm_backward --set data.backward=true"),
+            0)
+      << err();
+  const std::string backward_lm = (*dir_ / "runs/lm_backward").string();
+  const std::string from_backward = " --set encoder.from=" + backward_lm;
+  EXPECT_EQ(run("finetune --config " + recipe("mismatch").string() + from_backward +
+                " --set encoder.backward=false"),
+            1);
+  EXPECT_NE(err().find("is a backward language model"), std::string::npos) << err();
+  ASSERT_EQ(run("finetune --config " + recipe("backward").string() + from_backward), 0) << err();
+  const auto card = nlohmann::json::parse(test::read_text(*dir_ / "runs/backward/model.json"));
+  EXPECT_EQ(card["direction"], "backward");
+  EXPECT_GT(test_row("backward")["accuracy"].get<double>(), 0.7);
+
+  const std::string input = " --device cpu --input " + (*dir_ / "test.tsv").string();
+  const auto forward_model = (*dir_ / "runs/motif").string();
+  const auto backward_model = (*dir_ / "runs/backward").string();
+  // evaluate reads the backward model's input backwards: its metrics are the fine-tune's own.
+  ASSERT_EQ(run("evaluate --model " + backward_model + input + " --out " +
+                (*dir_ / "backward.json").string()),
+            0)
+      << err();
+  EXPECT_NEAR(nlohmann::json::parse(test::read_text(*dir_ / "backward.json"))["loss"].get<double>(),
+              test_row("backward")["loss"].get<double>(), 1e-5);
+
+  const auto predict = [&](const std::string& models, const std::string& out) {
+    EXPECT_EQ(run("predict " + models + input + " --out " + (*dir_ / out).string()), 0) << err();
+    std::vector<std::vector<double>> rows;  // prob_no, prob_yes
+    std::istringstream in(test::read_text(*dir_ / out));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string id, predicted, no, yes;
+      std::getline(fields, id, '\t');
+      std::getline(fields, predicted, '\t');
+      std::getline(fields, no, '\t');
+      std::getline(fields, yes, '\t');
+      rows.push_back({std::stod(no), std::stod(yes)});
+    }
+    return rows;
+  };
+  const auto forward = predict("--model " + forward_model, "forward.tsv");
+  const auto backward = predict("--model " + backward_model, "backward.tsv");
+  const auto both = predict("--model " + forward_model + " --model " + backward_model, "both.tsv");
+  ASSERT_EQ(both.size(), 160u);
+  ASSERT_EQ(forward.size(), both.size());
+  ASSERT_EQ(backward.size(), both.size());
+  double largest_gap = 0;
+  for (std::size_t i = 0; i < both.size(); ++i) {
+    for (std::size_t c = 0; c < 2; ++c) {
+      EXPECT_NEAR(both[i][c], (forward[i][c] + backward[i][c]) / 2, 1e-5) << "row " << i;
+      largest_gap = std::max(largest_gap, std::abs(forward[i][c] - backward[i][c]));
+    }
+  }
+  EXPECT_GT(largest_gap, 1e-3);  // two different models, or the test proves nothing
+  ASSERT_EQ(run("evaluate --model " + forward_model + " " + backward_model + input + " --out " +
+                (*dir_ / "both.json").string()),
+            0)
+      << err();
+  const auto both_metrics = nlohmann::json::parse(test::read_text(*dir_ / "both.json"));
+  EXPECT_EQ(both_metrics["models"].size(), 2u);
+  EXPECT_EQ(both_metrics["examples"], 160);
+}
+
 TEST_F(Finetune, KilledRunResumesExactly) {
   const auto file = recipe("killed");
   const auto checkpoints = *dir_ / "runs/killed/checkpoints";

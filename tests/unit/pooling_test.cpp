@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "genolm/error.h"
 #include "models/model_factory.h"
 #include "models/pooling_head.h"
 #include "models/sequence_classifier.h"
@@ -69,6 +70,48 @@ TEST_P(PaddingInvariance, TheSameSequencePaddedDifferentlyPoolsTheSame) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Encoders, PaddingInvariance, ::testing::Values("awd_lstm", "transformer"));
+
+// A positional head: each real position's projected state in its own slot, zeros after the end
+// of a sequence, however the batch is padded; more tokens than it has positions is an error.
+TEST(PositionalHead, KeepsEveryPositionAndIgnoresPadding) {
+  torch::manual_seed(2);
+  PoolingHeadOptions options;
+  options.input_size = 4;
+  options.pooling = HeadPooling::positions;
+  options.positions = 5;
+  options.position_features = 3;
+  PoolingHead head(options);
+  EXPECT_EQ(options.feature_size(), 15);
+  const auto states = torch::randn({2, 4, 4});
+  const auto lengths = torch::tensor({4, 2}, torch::kLong);
+  const auto features = head.features(states, lengths);
+  ASSERT_EQ(features.sizes(), (std::vector<std::int64_t>{2, 15}));
+  // Row 1: positions 0 and 1 real, 2 to 4 zero.
+  EXPECT_TRUE(torch::equal(features[1].slice(0, 6), torch::zeros({9})));
+  EXPECT_FALSE(torch::equal(features[1].slice(0, 0, 6), torch::zeros({6})));
+  // The same row alone, padded to another width, gives the same features.
+  const auto alone = head.features(states.slice(0, 1, 2).slice(1, 0, 2), lengths.slice(0, 1, 2));
+  EXPECT_TRUE(torch::allclose(alone[0], features[1])) << alone << features[1];
+  const auto wider = head.features(torch::cat({states, torch::randn({2, 1, 4})}, 1), lengths);
+  EXPECT_TRUE(torch::allclose(wider, features));
+  // Six real tokens do not fit five positions.
+  EXPECT_THROW(head.features(torch::randn({1, 6, 4}), torch::tensor({6}, torch::kLong)), Error);
+  // Padding past the positions is fine while no row is longer.
+  EXPECT_NO_THROW(head.features(torch::randn({1, 6, 4}), torch::tensor({5}, torch::kLong)));
+}
+
+TEST(PositionalHead, AutoPoolingFollowsTheTrainingLengths) {
+  config::Recipe recipe;
+  const auto aligned = head_description(recipe, {.shortest = 58, .longest = 58});
+  EXPECT_EQ(aligned.at("pooling"), "positions");
+  EXPECT_EQ(aligned.at("positions"), 58);
+  const auto ragged = head_description(recipe, {.shortest = 40, .longest = 58});
+  EXPECT_EQ(ragged.at("pooling"), "concat");
+  recipe.set("head.pooling=positions");
+  EXPECT_EQ(head_description(recipe, {.shortest = 40, .longest = 58}).at("positions"), 58);
+  recipe.set("head.pooling=concat");
+  EXPECT_EQ(head_description(recipe, {.shortest = 58, .longest = 58}).at("pooling"), "concat");
+}
 
 TEST(PoolingHead, OutputRangeSquashesRegression) {
   PoolingHeadOptions options;

@@ -46,6 +46,20 @@ TEST(TaskData, EncodesLabelsStrandsAndPairs) {
   EXPECT_EQ(pair.targets, (std::vector<float>{-25.f}));
 }
 
+// A backward model reads each sequence's tokens last to first, on both strands.
+TEST(TaskData, BackwardReadingReversesTheTokensOfBothStrands) {
+  const tokenizers::KmerTokenizer kmer(3, 1);
+  LabelScheme scheme{.kind = TaskKind::classification, .classes = {"no", "yes"}};
+  const auto backward = encode_examples({example("a", {"AACGTTG"}, {"no"}, 2)}, kmer, scheme,
+                                        "t.tsv", {.reverse_complement = true, .backward = true});
+  auto forward = kmer.encode("AACGTTG"), other = kmer.encode("CAACGTT");
+  ASSERT_GT(forward.size(), 2u);
+  std::reverse(forward.begin(), forward.end());
+  std::reverse(other.begin(), other.end());
+  EXPECT_EQ(backward.tokens[0], forward);
+  EXPECT_EQ(backward.rc_tokens[0], other);
+}
+
 TEST(TaskData, LabelErrorsNameFileLineAndValue) {
   const tokenizers::KmerTokenizer kmer(3, 1);
   LabelScheme scheme{.kind = TaskKind::classification, .classes = {"EI", "N"}};

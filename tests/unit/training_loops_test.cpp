@@ -4,12 +4,14 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <sstream>
 
 #include "config/recipe.h"
 #include "data/corpus_builder.h"
 #include "data/token_corpus.h"
 #include "genolm/error.h"
 #include "genolm/tokenizers/kmer.h"
+#include "io/labelled.h"
 #include "models/model_factory.h"
 #include "report/metrics_log.h"
 #include "run/model_card.h"
@@ -19,6 +21,7 @@
 #include "task/finetune_data.h"
 #include "train/encoder_start.h"
 #include "train/finetune_trainer.h"
+#include "train/inference.h"
 #include "train/lm_trainer.h"
 #include "train/model_folder.h"
 #include "train/module_file.h"
@@ -205,6 +208,41 @@ TEST_F(FinetuneLoop, TrainsEveryStageKeepsTheBestEpochAndTestsIt) {
   EXPECT_EQ(folder.card.version, run::kModelCardVersion);
 }
 
+// What fastai's classifier does with an encoder that was not pretrained: every layer group is new,
+// so all train at the stage's rate (no discriminative division) from the first epoch, and nothing
+// is clipped. Aligned inputs (every sequence 40 bases) get a head that sees each position.
+TEST_F(FinetuneLoop, ANewEncoderTrainsAtOneRateAndAlignedInputsGetAPositionalHead) {
+  ASSERT_EQ(finetune_in("scratch", recipe()), RunOutcome::finished);
+  const run::RunLayout layout(dir_ / "scratch");
+  const auto train_rows = rows_of(layout, "train");
+  ASSERT_FALSE(train_rows.empty());
+  for (const auto& row : train_rows) {
+    const auto rates = row.at("group_lrs").get<std::vector<double>>();
+    ASSERT_EQ(rates.size(), 4u);  // embedding, two layers, head
+    for (const double rate : rates)
+      EXPECT_DOUBLE_EQ(rate, row.at("lr").get<double>()) << row.dump();
+  }
+  const auto head = run::read_model_card(layout.model_card()).task.at("head");
+  EXPECT_EQ(head.at("pooling"), "positions");
+  EXPECT_EQ(head.at("positions"), 40);  // one nucleotide token per base
+
+  // Sequences of several lengths are pooled, whatever their positions.
+  std::string table = "id\tsequence\tlabel\n";
+  for (int i = 0; i < 60; ++i) {
+    table += "v" + std::to_string(i) + "\t" +
+             test::random_dna(30 + static_cast<std::size_t>(i % 7), static_cast<unsigned>(i)) +
+             "\t" + (i % 2 == 0 ? "yes" : "no") + "\n";
+  }
+  test::write_text(dir_ / "ragged.tsv", table);
+  ASSERT_EQ(
+      finetune_in("ragged", recipe({"task.train=" + (dir_ / "ragged.tsv").string(),
+                                    "finetune.stage_epochs=[1]", "finetune.stage_lrs=[0.01]"})),
+      RunOutcome::finished);
+  const auto ragged_head =
+      run::read_model_card(run::RunLayout(dir_ / "ragged").model_card()).task.at("head");
+  EXPECT_EQ(ragged_head.at("pooling"), "concat");
+}
+
 TEST_F(FinetuneLoop, RegressionStandardisesTargetsAndReportsInTheirUnits) {
   std::string table = "id\tsequence\ty\n";
   for (int i = 0; i < 80; ++i) {
@@ -225,10 +263,86 @@ TEST_F(FinetuneLoop, RegressionStandardisesTargetsAndReportsInTheirUnits) {
   EXPECT_TRUE(test[0].at("targets").contains("y"));
 }
 
+// Three labels per sequence: two motifs (a at every second row, b at every third) and one label
+// without a signal, written as true/false.
+std::string multilabel_table(int rows, int first) {
+  std::string table = "id\tsequence\ta\tb\tc\n";
+  for (int i = first; i < first + rows; ++i) {
+    std::string dna = test::random_dna(40, static_cast<unsigned>(i + 101));
+    const bool a = i % 2 == 0, b = i % 3 == 0, c = i % 5 == 0;
+    if (a) dna.replace(4, 8, "GATTACAG");
+    if (b) dna.replace(24, 8, "CCGGTTAA");
+    table += "m" + std::to_string(i) + "\t" + dna + "\t" + (a ? "1" : "0") + "\t" +
+             (b ? "1" : "0") + "\t" + (c ? "true" : "false") + "\n";
+  }
+  return table;
+}
+
+std::vector<std::vector<std::string>> tsv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, '\t');)
+      fields.push_back(cell);
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+TEST_F(FinetuneLoop, MultilabelWritesAProbabilityPerLabelAndItsFolderPredictsTheSame) {
+  test::write_text(dir_ / "ml_train.tsv", multilabel_table(120, 0));
+  test::write_text(dir_ / "ml_test.tsv", multilabel_table(30, 1000));
+  const auto ml = recipe({"task.kind=multilabel", "task.label_columns=a,b,c",
+                          "task.train=" + (dir_ / "ml_train.tsv").string(),
+                          "task.test=" + (dir_ / "ml_test.tsv").string(),
+                          "task.class_weights=balanced", "task.rc_average=true"});
+  ASSERT_EQ(finetune_in("ml", ml), RunOutcome::finished);
+  const run::RunLayout layout(dir_ / "ml");
+  const auto valid = rows_of(layout, "valid"), test = rows_of(layout, "test");
+  ASSERT_EQ(valid.size(), 4u);
+  ASSERT_EQ(test.size(), 1u);
+  EXPECT_TRUE(test[0].at("auroc").is_number());
+  EXPECT_TRUE(test[0].at("loss").is_number());
+  for (const char* label : {"a", "b", "c"})
+    EXPECT_TRUE(test[0].at("labels").at(label).at("auroc").is_number()) << label;
+  const auto run_json = read_json_file(layout.run_json());
+  EXPECT_EQ(run_json.at("task").at("metric"), "auroc");
+  EXPECT_EQ(run_json.at("task").at("labels"), nlohmann::json({"a", "b", "c"}));
+
+  const auto written = tsv_rows(test::read_text(layout.test_predictions()));
+  ASSERT_EQ(written.size(), 31u);
+  EXPECT_EQ(written[0],
+            (std::vector<std::string>{"id", "a", "b", "c", "prob_a", "prob_b", "prob_c"}));
+
+  // The folder rebuilds the task from model.json and predicts what the run wrote.
+  auto folder = load_model_folder(layout.dir());
+  ASSERT_TRUE(folder.fine_tuned());
+  EXPECT_EQ(folder.task->kind(), "multilabel");
+  EXPECT_EQ(folder.task->scheme().targets, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(folder.rc_average);
+  const auto examples = data::encode_examples(
+      io::read_labelled(dir_ / "ml_test.tsv", folder.columns), *folder.tokenizer, folder.scheme(),
+      dir_ / "ml_test.tsv", {.with_labels = true, .reverse_complement = true});
+  const auto predictions =
+      predict(*folder.classifier, examples, *folder.task, {.rc_average = folder.rc_average});
+  ASSERT_EQ(predictions.width, 3u);
+  ASSERT_EQ(predictions.values.size(), 90u);
+  for (std::size_t row = 0; row < 30; ++row) {
+    EXPECT_EQ(written[row + 1][0], examples.ids[row]);
+    for (std::size_t label = 0; label < 3; ++label)
+      EXPECT_NEAR(std::stod(written[row + 1][4 + label]), predictions.values[row * 3 + label], 1e-5)
+          << "row " << row << " label " << label;
+  }
+  EXPECT_NEAR(folder.task->metrics(predictions, examples).at("auroc").get<double>(),
+              test[0].at("auroc").get<double>(), 1e-9);
+}
+
 TEST(TaskKinds, AnUnknownKindIsAnErrorNamingTheKnownOnes) {
-  const auto message = test::error_of([] { task::task_kind("multilabel"); });
-  EXPECT_NE(message.find("unknown task kind 'multilabel'"), std::string::npos) << message;
-  EXPECT_NE(message.find("classification, regression"), std::string::npos) << message;
+  const auto message = test::error_of([] { task::task_kind("variant_effect"); });
+  EXPECT_NE(message.find("unknown task kind 'variant_effect'"), std::string::npos) << message;
+  EXPECT_NE(message.find("classification, regression, multilabel"), std::string::npos) << message;
 }
 
 TEST(TaskKinds, TheRecipeSchemaOffersExactlyTheRegisteredKinds) {
