@@ -151,6 +151,13 @@ std::unique_ptr<Task> from_recipe(const config::Recipe& recipe,
   if (!recipe.numbers("task.output_range").empty()) {
     throw Error("task.output_range is regression's: a multilabel head outputs one logit per label");
   }
+  // A metric the kind does not compute would be NaN every epoch and never pick a best one.
+  const auto& metric = recipe.string("task.metric");
+  if (metric != "auto" && metric != "loss" && metric != "auroc" && metric != "auprc" &&
+      metric != "accuracy") {
+    throw Error("task.metric '" + metric +
+                "' is not a multilabel metric (expected auto, auroc, auprc, accuracy or loss)");
+  }
   return std::make_unique<MultilabelTask>(label_columns,
                                           recipe.string("task.class_weights") == "balanced");
 }

@@ -149,6 +149,11 @@ TEST(MultilabelTask, RecipeErrorsNameTheKey) {
               multilabel({"task.label_columns=a", "task.output_range=[0, 1]"});
             }).find("task.output_range"),
             std::string::npos);
+  EXPECT_NE(test::error_of([] {
+              multilabel({"task.label_columns=a", "task.metric=mcc"});
+            }).find("task.metric 'mcc' is not a multilabel metric"),
+            std::string::npos);
+  EXPECT_EQ(test::error_of([] { multilabel({"task.label_columns=a", "task.metric=auprc"}); }), "");
 }
 
 class MultilabelFile : public ::testing::Test {
