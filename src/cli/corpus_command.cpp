@@ -1,5 +1,5 @@
-// genolm corpus: genome files -> token shards. Reads the [data] and [tokenizer] parts of a recipe;
-// its flags are shorthands for those keys.
+// genolm corpus: genome files and tables -> token shards. Reads the [data] and [tokenizer] parts of
+// a recipe (and init.from's tokenizer); its flags are shorthands for those keys.
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "data/corpus_from_recipe.h"
 #include "genolm/error.h"
+#include "run/pretrained_run.h"
 
 namespace genolm::cli {
 namespace {
@@ -33,8 +34,14 @@ void run_corpus(const CorpusFlags& flags, const GlobalOptions& globals) {
     return;
   }
   if (flags.out.empty()) throw Error("corpus: --out is required (the corpus folder to write)");
-  const auto manifest = data::build_corpus_from_recipe(recipe, flags.out,
-                                                       globals.resolved_threads(), flags.overwrite);
+  // A stage-2 recipe's corpus is tokenized as its parent language model reads.
+  std::unique_ptr<tokenizers::Tokenizer> parent_tokenizer;
+  if (!recipe.string("init.from").empty()) {
+    parent_tokenizer = run::load_tokenizer(
+        run::open_pretrained_run(recipe, run::language_model_use("genolm corpus")));
+  }
+  const auto manifest = data::build_corpus_from_recipe(
+      recipe, flags.out, globals.resolved_threads(), flags.overwrite, parent_tokenizer.get());
   const auto& tokenizer = manifest.at("tokenizer");
 
   const auto& splits = manifest.at("splits");
@@ -53,7 +60,9 @@ void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals
       ->add_option("--tokenizer", flags->tokenizer,
                    "tokenizer folder (default: made from the recipe's [tokenizer])")
       ->type_name("DIR");
-  command->add_option("--input", flags->inputs, "FASTA/FASTQ files, plain or gzip")
+  command
+      ->add_option("--input", flags->inputs,
+                   "FASTA/FASTQ files or CSV/TSV tables (data.sequence_columns), plain or gzip")
       ->type_name("FILE");
   command->add_option("--out", flags->out, "corpus folder to write")->type_name("DIR");
   command->add_option("--valid-fraction", flags->valid_fraction,

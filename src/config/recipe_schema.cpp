@@ -23,7 +23,8 @@ const std::vector<KeySpec>& recipe_schema() {
     {"run.dir", ValueKind::string, std::string("runs"), kPretrain | kFinetune, "folder that holds run folders"},
 
     // [data]
-    {"data.train", ValueKind::string_list, Strings{}, kCorpus | kPretrain, "FASTA/FASTQ files (plain or gzip) to build the token corpus from"},
+    {"data.train", ValueKind::string_list, Strings{}, kCorpus | kPretrain, "FASTA/FASTQ files and CSV/TSV tables (.csv, .tsv, .tab; each plain or gzip) to build the token corpus from"},
+    {"data.sequence_columns", ValueKind::string_list, Strings{"sequence"}, kCorpus | kPretrain, "the sequence column of the tables in data.train, or two (paired chains, joined by <sep>); their other columns are not read"},
     {"data.corpus", ValueKind::string, std::string(), kPretrain, "a prebuilt corpus folder ('genolm corpus') used instead of data.train"},
     {"data.valid_fraction", ValueKind::number, 0.01, kCorpus | kPretrain, "share of the bases held out for validation, as whole records or contiguous blocks", {}, 0.0, 0.5},
     {"data.valid_block_bases", ValueKind::integer, I{10000}, kCorpus | kPretrain, "length of the contiguous blocks a long record is split into for the valid split", {}, 100},
@@ -40,6 +41,9 @@ const std::vector<KeySpec>& recipe_schema() {
     {"tokenizer.vocab_size", ValueKind::integer, I{4096}, kCorpus | kPretrain | kFinetune, "vocabulary size with specials (bpe, unigram)", {}, 16, 1 << 20},
     {"tokenizer.piece_bases", ValueKind::integer, I{2048}, kCorpus | kPretrain, "sequences are cut into pieces this long for SentencePiece (bpe, unigram)", {}, 16, 65536},
     {"tokenizer.train_bases", ValueKind::integer, I{8000000}, kCorpus | kPretrain, "bases SentencePiece samples for training at most (bpe, unigram)", {}, 1000},
+
+    // [init] (pretrain: ULMFiT's stage 2)
+    {"init.from", ValueKind::string, std::string(), kCorpus | kPretrain, "a pretraining run folder whose whole language model (architecture, dropouts, weights, tokenizer) this run continues from; empty: random weights"},
 
     // [model]
     {"model.arch", ValueKind::string, std::string("awd_lstm"), kPretrain | kFinetune, "encoder architecture", {"awd_lstm", "transformer"}},
@@ -140,13 +144,15 @@ std::string_view unread_key_hint(std::string_view key, Command command) {
       return "a corpus is made from [data] and [tokenizer] (and run.seed)";
     case Command::pretrain:
       if (key == "encoder.from") {
-        return "pretraining starts from random weights; encoder.from is fine-tuning's";
+        return "pretraining starts from random weights, or from a run's language model with "
+               "init.from; encoder.from is fine-tuning's";
       }
       if (in("task")) return "labelled tables are fine-tuning's; pretraining reads data.train";
       if (in("head") || in("finetune")) return "heads and stages are fine-tuning's";
       return "";
     case Command::finetune:
       if (key == "train.lr") return "fine-tuning's learning rates are finetune.stage_lrs";
+      if (key == "init.from") return "fine-tuning starts from a pretraining run with encoder.from";
       if (key == "train.grad_clip") return "fine-tuning's clipping is finetune.grad_clip";
       if (key == "train.epochs" || key == "train.max_steps") {
         return "fine-tuning trains for finetune.stage_epochs";

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +21,8 @@
 #include "data/tokenizer_factory.h"
 #include "genolm/error.h"
 #include "genolm/tokenizers/alphabet.h"
+#include "io/labelled.h"
+#include "io/table_reader.h"
 #include "util/files.h"
 #include "util/log.h"
 
@@ -30,12 +33,15 @@ constexpr int kTrain = 0;
 constexpr int kValid = 1;
 constexpr const char* kSplitNames[] = {"train", "valid"};
 
-// A run of bases to tokenize, in the order the tokens must be written.
+// A run of bases to tokenize, in the order the tokens must be written; a pair's second chain
+// follows its first after <sep>.
 struct Task {
   std::uint64_t sequence = 0;
   int split = kTrain;
   bool bos = false;
   std::string bases;
+  bool paired = false;
+  std::string second;
 };
 
 struct Written {
@@ -134,6 +140,10 @@ class TokenizePipeline {
         Result result{task.split, take_spare_ids()};
         if (task.bos) result.ids.push_back(tokenizers::SpecialIds::bos);
         tokenizer_.encode_into(task.bases, result.ids);
+        if (task.paired) {
+          result.ids.push_back(tokenizers::SpecialIds::sep);
+          tokenizer_.encode_into(task.second, result.ids);
+        }
         // A piece too short for a single token leaves nothing, not a lone <bos>.
         if (task.bos && result.ids.size() == 1) result.ids.clear();
         result.starts_piece = task.bos && !result.ids.empty();
@@ -246,6 +256,21 @@ class PieceCutter {
     piece_open_ = false;
   }
 
+  // Two chains of one record, one piece: <bos> first <sep> second. A pair is one block, whatever
+  // its length, so its chains never land in different splits.
+  void add_pair(std::string first, std::string second) {
+    close_piece();
+    split_ = assigner_.next_is_valid() ? kValid : kTrain;
+    bases_[split_] += first.size() + second.size();
+    Task task;
+    task.split = split_;
+    task.bos = true;
+    task.bases = std::move(first);
+    task.paired = true;
+    task.second = std::move(second);
+    pipeline_.submit(std::move(task));
+  }
+
   std::uint64_t bases(int split) const { return bases_[split]; }
 
  private:
@@ -308,6 +333,66 @@ void remove_stale_staging(const std::filesystem::path& parent, const std::string
       std::filesystem::remove_all(entry.path(), ec);
     }
   }
+}
+
+// A table's rows as records: the sequence columns only (labels are fine-tuning's).
+io::LabelledSpec table_columns(const CorpusOptions& options) {
+  return {.sequence_columns = options.sequence_columns, .label_columns = {}, .id_column = ""};
+}
+
+// Feeds a FASTA/FASTQ file to the cutter; returns its entry of the manifest's "inputs".
+nlohmann::json read_sequences(const std::filesystem::path& input,
+                              const io::FastxOptions& read_options, PieceCutter& cutter) {
+  io::FastxReader reader(input, read_options);
+  io::SequenceChunk chunk;
+  while (reader.next(chunk))
+    cutter.add(chunk);
+  cutter.close_piece();
+  const auto& stats = reader.stats();
+  log("corpus")->info("{}: {} records, {} bases ({} N in dropped runs)", input.string(),
+                      stats.records, stats.bases, stats.dropped_n);
+  return {{"path", std::filesystem::absolute(input).string()},
+          {"format", reader.format() == io::FastxFormat::fasta ? "fasta" : "fastq"},
+          {"bytes", std::filesystem::file_size(input)},
+          {"records", stats.records},
+          {"empty_records", stats.empty_records},
+          {"bases", stats.bases},
+          {"dropped_n_bases", stats.dropped_n}};
+}
+
+// Feeds a table to the cutter, a row as a record; returns its entry of the manifest's "inputs".
+nlohmann::json read_table(const std::filesystem::path& input, const CorpusOptions& options,
+                          PieceCutter& cutter) {
+  io::LabelledReader reader(input, table_columns(options));
+  io::LabelledExample row;
+  io::SequenceChunk chunk;
+  chunk.segment_start = chunk.segment_end = chunk.record_end = true;
+  std::uint64_t rows = 0, bases = 0;
+  while (reader.next(row)) {
+    ++rows;
+    for (auto& sequence : row.sequences) {
+      if (options.soft_mask == io::SoftMask::upper) {
+        for (char& c : sequence)
+          c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      bases += sequence.size();
+    }
+    if (row.sequences.size() == 2) {
+      cutter.add_pair(std::move(row.sequences[0]), std::move(row.sequences[1]));
+    } else {
+      chunk.bases = std::move(row.sequences[0]);
+      cutter.add(chunk);
+    }
+  }
+  if (rows == 0) throw Error(input.string() + ": the table holds no rows");
+  log("corpus")->info("{}: {} rows, {} bases (columns {})", input.string(), rows, bases,
+                      nlohmann::json(options.sequence_columns).dump());
+  return {{"path", std::filesystem::absolute(input).string()},
+          {"format", "table"},
+          {"sequence_columns", options.sequence_columns},
+          {"bytes", std::filesystem::file_size(input)},
+          {"records", rows},
+          {"bases", bases}};
 }
 
 // The reference a language model must beat (data/markov_baseline.h), from the shards just
@@ -379,8 +464,20 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
                                       .soft_mask = options.soft_mask,
                                       .n_run_split = options.n_run_split,
                                       .chunk_bases = std::size_t{1} << 20};
-  for (const auto& input : options.inputs)
-    io::FastxReader probe(input, read_options);
+  bool tables = false;
+  for (const auto& input : options.inputs) {
+    if (io::named_like_table(input)) {
+      io::LabelledReader probe(input, table_columns(options));  // the columns are there
+      tables = true;
+    } else {
+      io::FastxReader probe(input, read_options);
+    }
+  }
+  if (tables && options.reverse_complement && options.sequence_columns.size() == 2) {
+    throw Error(
+        "data.reverse_complement does not apply to paired chains (data.sequence_columns names "
+        "two columns): a pair has no single other strand");
+  }
 
   const auto parent =
       options.out.has_parent_path() ? options.out.parent_path() : std::filesystem::path(".");
@@ -410,23 +507,10 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
   TokenizePipeline pipeline(tokenizer, std::max(1, options.threads), writers);
   PieceCutter cutter(tokenizer, options, pipeline);
   for (const auto& input : options.inputs) {
-    io::FastxReader reader(input, read_options);
-    io::SequenceChunk chunk;
-    while (reader.next(chunk))
-      cutter.add(chunk);
+    inputs.push_back(io::named_like_table(input) ? read_table(input, options, cutter)
+                                                 : read_sequences(input, read_options, cutter));
     cutter.close_piece();
-    const auto& stats = reader.stats();
-    const auto size = std::filesystem::file_size(input);
-    bytes_read += size;
-    inputs.push_back({{"path", std::filesystem::absolute(input).string()},
-                      {"format", reader.format() == io::FastxFormat::fasta ? "fasta" : "fastq"},
-                      {"bytes", size},
-                      {"records", stats.records},
-                      {"empty_records", stats.empty_records},
-                      {"bases", stats.bases},
-                      {"dropped_n_bases", stats.dropped_n}});
-    logger->info("{}: {} records, {} bases ({} N in dropped runs)", input.string(), stats.records,
-                 stats.bases, stats.dropped_n);
+    bytes_read += inputs.back().at("bytes").get<std::uint64_t>();
   }
   pipeline.finish();
   train_writer.close();

@@ -1,7 +1,11 @@
 #pragma once
-// Builds a token corpus from FASTA/FASTQ files: read (streaming) -> split into train and valid by
-// whole records or contiguous blocks -> tokenize on all cores -> uint16/uint32 shards +
-// corpus.json.
+// Builds a token corpus from FASTA/FASTQ files and CSV/TSV tables: read (streaming) -> split into
+// train and valid by whole records or contiguous blocks -> tokenize on all cores -> uint16/uint32
+// shards + corpus.json (with the Markov chains a language model must beat: markov_baseline.h).
+//
+// A table (told by its name: io::named_like_table) gives one record per row from its sequence
+// column, or a pair from two (joined by <sep>, as fine-tuning joins them; a pair is never cut);
+// its other columns (labels) are not read. Rows are not split at N runs.
 //
 // The valid split takes every block whose turn comes up in an error-diffusion sequence (a running
 // sum of valid_fraction per block, seeded), so it holds the asked share of blocks spread evenly
@@ -32,6 +36,8 @@ struct CorpusOptions {
   std::size_t n_run_split = 50;
   // Also add the reverse complement of every piece (as a piece of its own): both strands (DNA).
   bool reverse_complement = false;
+  // The sequence column of tables, or two for paired chains.
+  std::vector<std::string> sequence_columns = {"sequence"};
   int threads = 1;
   std::uint64_t shard_tokens = std::uint64_t{1} << 28;
   std::size_t work_bases = std::size_t{1} << 22;  // bases per tokenizing task

@@ -19,9 +19,12 @@ std::unique_ptr<tokenizers::Tokenizer> tokenizer_from_recipe(
     const config::Recipe& recipe, const std::vector<std::filesystem::path>& training_files,
     int threads);
 
-// Builds the corpus folder `out` and returns its manifest.
+// Builds the corpus folder `out` and returns its manifest. data.train may mix FASTA/FASTQ files
+// and CSV/TSV tables (data.sequence_columns). `tokenizer`, when given, is used instead of the
+// recipe's (a stage-2 run's parent's).
 nlohmann::json build_corpus_from_recipe(const config::Recipe& recipe,
                                         const std::filesystem::path& out, int threads,
-                                        bool overwrite);
+                                        bool overwrite,
+                                        const tokenizers::Tokenizer* tokenizer = nullptr);
 
 }  // namespace genolm::data

@@ -29,6 +29,10 @@ int is_space(unsigned char c) {
 
 }  // namespace
 
+bool named_like_table(const std::filesystem::path& path) {
+  return delimiter_from_name(path) != 0;
+}
+
 // Line-at-a-time input, so every parsed row knows the line it ended on.
 class TableReader::Source {
  public:

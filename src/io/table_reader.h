@@ -13,6 +13,10 @@
 
 namespace genolm::io {
 
+// Whether a file's name says it is a table (.csv, .tsv, .tab, each also .gz): how inputs that may
+// be tables or FASTA/FASTQ are told apart.
+bool named_like_table(const std::filesystem::path& path);
+
 class TableReader {
  public:
   // `delimiter` 0 picks by name (.tsv/.tab: tab, .csv: comma, each also with .gz), else by the

@@ -243,6 +243,21 @@ void log_train(TrainingSession& session, LmLoader& loader, double lr, double gra
       line);
 }
 
+// ULMFiT's stage 2 continues the parent's language model as it is: its description, on a corpus of
+// its tokens (the command checked the direction).
+nlohmann::json stage_two_description(const run::PretrainedRun& parent,
+                                     const data::TokenCorpus& corpus) {
+  const auto& description = parent.card.encoder;
+  const auto card = parent.layout.model_card().string();
+  if (description.value("vocab_size", std::int64_t{0}) != corpus.vocab_size()) {
+    throw Error(card + " describes a model of " +
+                description.value("vocab_size", nlohmann::json()).dump() +
+                " tokens, but the corpus holds " + std::to_string(corpus.vocab_size()) +
+                ": init.from and the corpus must share a tokenizer");
+  }
+  return description;
+}
+
 // run.json, model.json and the opening log lines.
 void announce(TrainingSession& session, const PretrainRun& run, const nlohmann::json& description,
               const LmModel& lm, std::int64_t per_epoch, std::int64_t total_steps,
@@ -252,6 +267,7 @@ void announce(TrainingSession& session, const PretrainRun& run, const nlohmann::
       description,
       {{"stride_prior", std::isnan(prior) ? nlohmann::json(nullptr) : nlohmann::json(prior)},
        {"baselines", to_json(baselines)},
+       {"init_from", run.init ? nlohmann::json(run.init->layout.dir().string()) : nlohmann::json()},
        {"tokenizer", run.corpus->manifest().at("tokenizer")}},
       total_steps);
   session.write_model_card(card);
@@ -332,12 +348,19 @@ RunOutcome train_language_model(const PretrainRun& run) {
   const LmSettings settings(recipe);
   TrainingSession session(run.context, SessionOptions::from_recipe(recipe, "lower train.lr"),
                           "train");
-  const auto description = models::encoder_description(recipe, run.corpus->vocab_size());
+  const auto description = run.init ? stage_two_description(*run.init, *run.corpus)
+                                    : models::encoder_description(recipe, run.corpus->vocab_size());
   auto encoder = models::make_encoder(description);
   const bool bf16 = session.options().bf16;
   encoder->set_bf16(bf16 && encoder->bf16_mode() == models::Bf16Mode::explicit_cast);
   auto model =
       models::make_language_model(encoder, description, settings.ar_alpha, settings.tar_beta);
+  if (run.init) {
+    // Before the session shares rank 0's weights and before a resume replaces them.
+    load_module_file(*model, run.init->weights);
+    log("train")->info("starting from the language model of {} ({})",
+                       run.init->layout.dir().string(), run.init->weights.string());
+  }
   model->train();
   // Data parallel: every rank reads its own rows of the global batch.
   if (settings.batch % session.ranks() != 0) {

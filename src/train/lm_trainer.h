@@ -10,6 +10,7 @@
 #include "config/recipe.h"
 #include "data/token_corpus.h"
 #include "genolm/tokenizers/tokenizer.h"
+#include "run/pretrained_run.h"
 #include "run/run_layout.h"
 #include "train/session.h"
 
@@ -19,6 +20,9 @@ struct PretrainRun {
   RunContext context;
   const data::TokenCorpus* corpus = nullptr;
   const tokenizers::Tokenizer* tokenizer = nullptr;  // the corpus's
+  // ULMFiT's stage 2: the run whose language model (architecture, dropouts, weights) this one
+  // continues from; null: a new model of the recipe's [model].
+  const run::PretrainedRun* init = nullptr;
 };
 
 // Trains until the recipe's epochs or max_steps are done, or a signal asks to stop (a checkpoint is

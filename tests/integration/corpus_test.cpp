@@ -199,6 +199,81 @@ TEST(Corpus, EightMersUseUint32) {
     ASSERT_LT(id, tokenizer.vocab_size());
 }
 
+// A labelled table serves pretraining too: its sequence column gives the same tokens as FASTA of
+// the same records, in the same splits; its labels are not read.
+TEST(Corpus, ATableGivesTheSameTokensAsTheEquivalentFasta) {
+  test::TempDir dir;
+  std::string fasta, tsv = "id\tlabel\tsequence\n", csv = "sequence,label\n";
+  for (unsigned i = 0; i < 40; ++i) {
+    const std::string sequence = test::random_dna(60 + 7 * i, 100 + i);
+    fasta += test::fasta_record("r" + std::to_string(i), sequence);
+    tsv += "r" + std::to_string(i) + "\t" + (i % 2 ? "yes" : "no") + "\t" + sequence + "\n";
+    csv += sequence + "," + std::to_string(i % 2) + "\n";
+  }
+  test::write_text(dir / "rows.fa", fasta);
+  test::write_gzip(dir / "rows.tsv.gz", tsv);
+  test::write_text(dir / "rows.csv", csv);
+  const tokenizers::KmerTokenizer tokenizer(3, 1);
+  const auto build = [&](const std::string& input, const std::string& name) {
+    CorpusOptions options;
+    options.inputs = {dir / input};
+    options.out = dir / name;
+    options.valid_fraction = 0.2;
+    return build_corpus(tokenizer, options);
+  };
+  build("rows.fa", "from_fasta");
+  const auto manifest = build("rows.tsv.gz", "from_tsv");
+  build("rows.csv", "from_csv");
+  const TokenCorpus fasta_corpus(dir / "from_fasta");
+  ASSERT_GT(fasta_corpus.valid().size(), 0u);
+  for (const char* name : {"from_tsv", "from_csv"}) {
+    const TokenCorpus table_corpus(dir / name);
+    EXPECT_EQ(all_tokens(table_corpus.train()), all_tokens(fasta_corpus.train())) << name;
+    EXPECT_EQ(all_tokens(table_corpus.valid()), all_tokens(fasta_corpus.valid())) << name;
+  }
+  EXPECT_EQ(manifest["inputs"][0]["format"], "table");
+  EXPECT_EQ(manifest["inputs"][0]["records"], 40);
+  EXPECT_EQ(manifest["splits"]["train"]["pieces"].get<int>() +
+                manifest["splits"]["valid"]["pieces"].get<int>(),
+            40);
+}
+
+// Two sequence columns are one record each row, joined as fine-tuning joins a pair:
+// <bos> heavy <sep> light.
+TEST(Corpus, PairedChainsJoinedBySepAsFineTuningJoinsThem) {
+  test::TempDir dir;
+  test::write_text(dir / "pairs.csv",
+                   "id,heavy,light,target\na,ACGTACGT,TTGCA,1.5\nb,GGGCCCAT,ACGTT,2\n");
+  const tokenizers::KmerTokenizer tokenizer(3, 1);
+  CorpusOptions options;
+  options.inputs = {dir / "pairs.csv"};
+  options.out = dir / "pairs";
+  options.valid_fraction = 0;
+  options.sequence_columns = {"heavy", "light"};
+  build_corpus(tokenizer, options);
+  std::vector<std::int32_t> expected;
+  for (const auto& [heavy, light] : std::vector<std::pair<std::string, std::string>>{
+           {"ACGTACGT", "TTGCA"}, {"GGGCCCAT", "ACGTT"}}) {
+    expected.push_back(SpecialIds::bos);
+    const auto pair = tokenizer.encode_pair(heavy, light);
+    expected.insert(expected.end(), pair.begin(), pair.end());
+  }
+  EXPECT_EQ(all_tokens(TokenCorpus(dir / "pairs").train()), expected);
+
+  // A column the table lacks is an error naming the file and the columns there are.
+  options.out = dir / "missing";
+  options.sequence_columns = {"sequence"};
+  const auto message = test::error_of([&] { build_corpus(tokenizer, options); });
+  EXPECT_NE(message.find("pairs.csv"), std::string::npos) << message;
+  EXPECT_NE(message.find("heavy"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(dir / "missing"));
+  // Both strands of a pair are not defined.
+  options.sequence_columns = {"heavy", "light"};
+  options.reverse_complement = true;
+  EXPECT_NE(test::error_of([&] { build_corpus(tokenizer, options); }).find("paired chains"),
+            std::string::npos);
+}
+
 TEST(Corpus, FailedBuildLeavesNoFolderAndExistingOutIsKept) {
   Fixture fixture;
   const tokenizers::KmerTokenizer tokenizer(3, 1);

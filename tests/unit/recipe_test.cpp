@@ -125,7 +125,8 @@ TEST(Recipe, AKeyTheCommandDoesNotReadIsAnErrorNamingKeyAndCommand) {
   pretrain.set("encoder.from=runs/x");
   EXPECT_EQ(test::error_of([&] { pretrain.check_read_by(Command::pretrain); }),
             "--set: recipe key 'encoder.from' is not read by 'genolm pretrain': pretraining "
-            "starts from random weights; encoder.from is fine-tuning's");
+            "starts from random weights, or from a run's language model with init.from; "
+            "encoder.from is fine-tuning's");
 
   // From a file: the file and line; every other unread key is listed too.
   test::write_text(dir / "r.toml",

@@ -1,0 +1,60 @@
+#pragma once
+// A pretraining run another run starts from: fine-tuning's encoder.from (its encoder) and
+// pretraining's init.from (ULMFiT's stage 2: its whole language model). What the recipe may say
+// beside it is checked here, once for both: the architecture and sizes come from the run's
+// model.json, so a [model] key that would choose them is an error, and the tokenizer comes from
+// its tokenizer/, so a recipe that asks for another one is an error naming both.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/recipe.h"
+#include "genolm/tokenizers/tokenizer.h"
+#include "run/model_card.h"
+#include "run/run_layout.h"
+
+namespace genolm::run {
+
+// How a command starts from a pretraining run.
+struct PretrainedRunUse {
+  std::string key;      // the recipe key naming the run: "encoder.from", "init.from"
+  std::string command;  // "genolm finetune", "genolm pretrain"
+  // [model] keys the command still reads beside the run (fine-tuning's model.drop_mult).
+  std::vector<std::string> model_keys_read;
+  // Which weights it needs: the whole language model (language_model.pt) or the encoder.
+  bool whole_language_model = false;
+};
+
+struct PretrainedRun {
+  RunLayout layout{""};
+  ModelCard card;
+  std::filesystem::path weights;  // encoder.pt or language_model.pt, as the use asks
+};
+
+// Opens the run the recipe's `use.key` names. Throws genolm::Error when it is not a pretraining
+// run folder (or a fine-tuned one), lacks the weights the use needs, or when the recipe sets a
+// [model] key the use does not read or names another tokenizer.
+PretrainedRun open_pretrained_run(const config::Recipe& recipe, const PretrainedRunUse& use);
+
+// ULMFiT's stage 2: init.from names a run whose whole language model (architecture, dropouts,
+// weights, tokenizer) `command` continues from; no [model] key is read beside it.
+inline PretrainedRunUse language_model_use(std::string command) {
+  return {.key = "init.from",
+          .command = std::move(command),
+          .model_keys_read = {},
+          .whole_language_model = true};
+}
+
+std::unique_ptr<tokenizers::Tokenizer> load_tokenizer(const PretrainedRun& run);
+
+// "kmer k=3 stride=1 (71 tokens)", from a tokenizer manifest: for errors that compare two.
+std::string describe_tokenizer(const nlohmann::json& manifest);
+
+// Whether two tokenizer manifests give the same ids (kind, parameters, vocabulary size).
+bool same_tokenizer(const nlohmann::json& a, const nlohmann::json& b);
+
+}  // namespace genolm::run
