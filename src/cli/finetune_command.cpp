@@ -1,5 +1,6 @@
 // genolm finetune: recipe -> encoder and tokenizer (pretrained or new) -> run folder -> labelled
-// splits -> ULMFiT fine-tuning with a pooling head.
+// splits -> ULMFiT fine-tuning with a pooling head; with task.cv_folds or task.fold_column, one
+// such fine-tune per fold of a cross-validation (train/cross_validation.h).
 #include <ATen/Parallel.h>
 
 #include <iostream>
@@ -8,7 +9,9 @@
 #include "cli/commands.h"
 #include "cli/data_parallel.h"
 #include "run/run_folder.h"
+#include "task/cv_data.h"
 #include "task/finetune_data.h"
+#include "train/cross_validation.h"
 #include "train/encoder_start.h"
 #include "train/finetune_trainer.h"
 #include "util/log.h"
@@ -30,9 +33,23 @@ int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
   const int threads = globals.resolved_threads();
   at::set_num_threads(threads);
   task::require_training_file(recipe);
+  const bool cross_validation = task::cross_validation_asked(recipe);
+  if (cross_validation) task::check_cross_validation_recipe(recipe);
   const auto start = train::encoder_start(recipe, threads);
 
   auto job = join_data_parallel(recipe, globals);
+  if (cross_validation) {
+    const auto outcome = train::cross_validate({.recipe = &recipe,
+                                                .recipe_file = flags.recipe.config_file,
+                                                .resume = flags.resume,
+                                                .start = &start,
+                                                .comm = job.comm.get()});
+    if (job.writer()) {
+      std::cout << "report: " << run::run_layout(recipe, flags.recipe.config_file).report().string()
+                << "\n";
+    }
+    return outcome == train::RunOutcome::finished ? 0 : 130;
+  }
   const auto layout = job.writer() ? run::open_run_folder(recipe, flags.recipe.config_file,
                                                           config::Command::finetune, flags.resume)
                                    : run::run_layout(recipe, flags.recipe.config_file);

@@ -54,6 +54,10 @@ std::vector<std::string> distinct_classes(const std::vector<io::LabelledExample>
   std::vector<std::string> classes;
   for (const auto& example : examples)
     if (!example.labels.empty()) classes.push_back(example.labels[0]);
+  return distinct_values(std::move(classes));
+}
+
+std::vector<std::string> distinct_values(std::vector<std::string> classes) {
   std::sort(classes.begin(), classes.end());
   classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
   const bool numeric = std::all_of(classes.begin(), classes.end(), [](const std::string& c) {

@@ -31,6 +31,8 @@ struct LabelScheme {
 // The distinct labels of `examples` (first label column), sorted; numbers sort by value ("2"
 // before "10"), words by text.
 std::vector<std::string> distinct_classes(const std::vector<io::LabelledExample>& examples);
+// The distinct `values`, sorted the same way.
+std::vector<std::string> distinct_values(std::vector<std::string> values);
 
 struct TaskExamples {
   std::vector<std::string> ids;

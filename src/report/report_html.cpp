@@ -272,6 +272,16 @@ table.confusion td { text-align: right; min-width: 3em; }
 </style>
 )";
 
+}  // namespace
+
+std::string page_start(const std::string& name) {
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+         escape_markup(name) + " \u2014 genolm run report</title>\n" + kStyle +
+         "</head>\n<body>\n<h1>" + escape_markup(name) + "</h1>\n";
+}
+
+namespace {
+
 std::string page(const std::filesystem::path& run_dir) {
   RunInputs in = read_inputs(run_dir);
   auto folder = std::filesystem::absolute(run_dir).lexically_normal();
@@ -290,10 +300,7 @@ std::string page(const std::filesystem::path& run_dir) {
     in.notes.push_back(std::string("run.json's \"task\" is a JSON ") + task->type_name() +
                        " (expected an object); the run is shown as a pretraining run.");
 
-  std::string html =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-      escape_markup(name) + " \u2014 genolm run report</title>\n" + kStyle +
-      "</head>\n<body>\n<h1>" + escape_markup(name) + "</h1>\n";
+  std::string html = page_start(name);
   if (!in.notes.empty()) {
     html += "<div class=\"notes\">\n";
     for (const auto& note : in.notes)

@@ -39,6 +39,9 @@ std::vector<const nlohmann::json*> split_rows(const std::vector<nlohmann::json>&
 Series column(const std::vector<const nlohmann::json*>& rows, const char* key, std::string label,
               bool markers, std::string color);
 
+// A report page up to its <h1>: the head (title, style sheet) and the opened body.
+std::string page_start(const std::string& name);
+
 // A two-column table of names and values (both escaped).
 std::string table(const TableRows& rows);
 

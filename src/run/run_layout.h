@@ -15,6 +15,13 @@
 //   train.log            every log line of every session
 //   report.html          the run report
 //   test_predictions.tsv fine-tuning's predictions on the test split
+//
+// A cross-validation's folder (task.cv_folds) holds one fine-tuning run folder per fold and what
+// sums them up:
+//   fold_1/ ... fold_K/  each fold's run (the fold's rows are its test split)
+//   cv.json, cv.tsv      every fold's test metrics, their mean and standard deviation
+//   cv_predictions.tsv   every fold's test predictions (out of fold), with a fold column
+//   report.html          the folds side by side, linked to their own reports
 
 #include <filesystem>
 #include <string>
@@ -45,6 +52,14 @@ class RunLayout {
   std::filesystem::path log() const { return dir_ / "train.log"; }
   std::filesystem::path report() const { return dir_ / "report.html"; }
   std::filesystem::path test_predictions() const { return dir_ / "test_predictions.tsv"; }
+
+  // Cross-validation: fold `fold` (1-based) is a run folder of its own.
+  RunLayout cv_fold(std::size_t fold) const {
+    return RunLayout(dir_ / ("fold_" + std::to_string(fold)));
+  }
+  std::filesystem::path cv_summary() const { return dir_ / "cv.json"; }
+  std::filesystem::path cv_table() const { return dir_ / "cv.tsv"; }
+  std::filesystem::path cv_predictions() const { return dir_ / "cv_predictions.tsv"; }
 
  private:
   std::filesystem::path dir_;

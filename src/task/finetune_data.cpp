@@ -7,13 +7,6 @@
 namespace genolm::task {
 namespace {
 
-data::TaskExamples subset(const data::TaskExamples& all, const std::vector<std::size_t>& indices) {
-  data::TaskExamples out;
-  for (const std::size_t i : indices)
-    data::append_example(all, i, out);
-  return out;
-}
-
 // A split: its own file when the recipe names one, else its share of task.train.
 data::TaskExamples file_or_share(const config::Recipe& recipe, const std::string& split,
                                  const data::TaskExamples& all_train,
@@ -33,10 +26,40 @@ data::TaskExamples file_or_share(const config::Recipe& recipe, const std::string
         << " leaves the split empty: raise it or name " << file_key;
     throw Error(why.str());
   }
-  return subset(all_train, indices);
+  return select_examples(all_train, indices);
 }
 
 }  // namespace
+
+data::TaskExamples select_examples(const data::TaskExamples& all,
+                                   const std::vector<std::size_t>& indices) {
+  data::TaskExamples out;
+  for (const std::size_t i : indices)
+    data::append_example(all, i, out);
+  return out;
+}
+
+io::LabelledSpec task_columns(const config::Recipe& recipe) {
+  return {.sequence_columns = recipe.strings("task.sequence_columns"),
+          .label_columns = recipe.strings("task.label_columns"),
+          .id_column = recipe.string("task.id_column")};
+}
+
+data::EncodeOptions task_encoding(const config::Recipe& recipe, bool backward) {
+  const bool both_strands = recipe.boolean("task.rc_augment") || recipe.boolean("task.rc_average");
+  return {.with_labels = true, .reverse_complement = both_strands, .backward = backward};
+}
+
+void check_and_fit(FinetuneData& data, const std::filesystem::path& train_file) {
+  if (data.valid.size() == 0) {
+    throw Error("the valid split is empty: set task.valid or a task.valid_fraction above 0");
+  }
+  if (data.train.size() < 2) {
+    throw Error("the train split of " + train_file.string() + " has " +
+                std::to_string(data.train.size()) + " example(s): too few to train on");
+  }
+  data.task->fit(data.train);
+}
 
 void require_training_file(const config::Recipe& recipe) {
   if (recipe.string("task.train").empty()) {
@@ -49,16 +72,12 @@ FinetuneData load_finetune_data(const config::Recipe& recipe,
   require_training_file(recipe);
   const std::filesystem::path train_file = recipe.string("task.train");
   FinetuneData data;
-  data.columns.sequence_columns = recipe.strings("task.sequence_columns");
-  data.columns.label_columns = recipe.strings("task.label_columns");
-  data.columns.id_column = recipe.string("task.id_column");
+  data.columns = task_columns(recipe);
   const auto& kind = task_kind(recipe.string("task.kind"));
   const auto train_records = io::read_labelled(train_file, data.columns);
   data.task = kind.from_recipe(recipe, train_records, train_file);
 
-  const bool both_strands = recipe.boolean("task.rc_augment") || recipe.boolean("task.rc_average");
-  const data::EncodeOptions encode{
-      .with_labels = true, .reverse_complement = both_strands, .backward = backward};
+  const auto encode = task_encoding(recipe, backward);
   const auto all_train =
       data::encode_examples(train_records, tokenizer, data.task->scheme(), train_file, encode);
   // A split's share applies only when it has no file of its own.
@@ -68,17 +87,10 @@ FinetuneData load_finetune_data(const config::Recipe& recipe,
       recipe.string("task.test").empty() ? recipe.number("task.test_fraction") : 0.0;
   const auto split = data::stratified_split(data.task->strata(all_train), valid_share, test_share,
                                             static_cast<std::uint64_t>(recipe.integer("run.seed")));
-  data.train = subset(all_train, split.train);
+  data.train = select_examples(all_train, split.train);
   data.valid = file_or_share(recipe, "valid", all_train, split.valid, data, tokenizer, encode);
   data.test = file_or_share(recipe, "test", all_train, split.test, data, tokenizer, encode);
-  if (data.valid.size() == 0) {
-    throw Error("the valid split is empty: set task.valid or a task.valid_fraction above 0");
-  }
-  if (data.train.size() < 2) {
-    throw Error("the train split of " + train_file.string() + " has " +
-                std::to_string(data.train.size()) + " example(s): too few to train on");
-  }
-  data.task->fit(data.train);
+  check_and_fit(data, train_file);
   return data;
 }
 

@@ -21,6 +21,19 @@ struct FinetuneData {
   data::TaskExamples train, valid, test;
 };
 
+// The columns [task] names, and how its sequences are encoded (both strands when strand
+// augmentation or averaging is on; `backward`: reversed).
+io::LabelledSpec task_columns(const config::Recipe& recipe);
+data::EncodeOptions task_encoding(const config::Recipe& recipe, bool backward);
+
+// Examples `indices` of `all`, in that order.
+data::TaskExamples select_examples(const data::TaskExamples& all,
+                                   const std::vector<std::size_t>& indices);
+
+// Throws genolm::Error for an empty valid split or fewer than 2 training examples (naming
+// `train_file`), then fits the task to the train split.
+void check_and_fit(FinetuneData& data, const std::filesystem::path& train_file);
+
 // Throws genolm::Error unless the recipe names a training file: checked before a run folder is
 // made for it.
 void require_training_file(const config::Recipe& recipe);

@@ -1,5 +1,6 @@
 #include "util/log.h"
 
+#include <map>
 #include <mutex>
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -22,12 +23,33 @@ std::shared_ptr<spdlog::sinks::dist_sink_mt> shared_sink() {
   return sink;
 }
 
+// The file sinks added so far, by file name.
+std::map<std::string, std::shared_ptr<spdlog::sinks::sink>>& file_sinks() {
+  static std::map<std::string, std::shared_ptr<spdlog::sinks::sink>> sinks;
+  return sinks;
+}
+
+std::mutex& file_sinks_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 }  // namespace
 
 void add_log_file(const std::string& file) {
   auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/false);
   sink->set_pattern("[%Y-%m-%d %H:%M:%S] [%n] [%l] %v");
   shared_sink()->add_sink(sink);
+  std::lock_guard lock(file_sinks_mutex());
+  file_sinks()[file] = sink;
+}
+
+void remove_log_file(const std::string& file) {
+  std::lock_guard lock(file_sinks_mutex());
+  const auto found = file_sinks().find(file);
+  if (found == file_sinks().end()) return;
+  shared_sink()->remove_sink(found->second);
+  file_sinks().erase(found);
 }
 
 namespace {

@@ -13,6 +13,9 @@ std::shared_ptr<spdlog::logger> log(const std::string& area);
 
 // Copies every log line (all levels at or above the current one) into `file` as well, appending.
 void add_log_file(const std::string& file);
+// Stops copying log lines into `file` (added by add_log_file): a process that runs several runs
+// one after another (the folds of a cross-validation) keeps each run's lines in its own log.
+void remove_log_file(const std::string& file);
 
 // "trace", "debug", "info", "warn", "error" or "off"; throws genolm::Error for anything else.
 void set_log_level(const std::string& level);
