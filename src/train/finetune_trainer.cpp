@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "genolm/error.h"
 #include "models/model_factory.h"
+#include "train/device.h"
 #include "train/inference.h"
 #include "train/module_file.h"
 #include "train/precision.h"
@@ -200,6 +202,30 @@ void update_run_info(Finetuning& f) {
   task["test"] = state.test_metrics;
 }
 
+// The examples of `indices`, each on the strand the plan drew, padded, through the model: the
+// outputs in fp32, and the batch's token count (padding included). On the CPU the ids tensor
+// views `padded`, and the embedding's backward reads those ids: the batch keeps them alive until
+// the caller's backward is done.
+struct BatchOutputs {
+  std::unique_ptr<data::PaddedBatch> padded;
+  torch::Tensor outputs;
+  std::uint64_t tokens = 0;
+};
+
+BatchOutputs forward_batch(models::SequenceClassifier& model, const data::TaskExamples& train,
+                           const EpochPlan& plan, const std::vector<std::size_t>& indices,
+                           const torch::Device& device, bool autocast) {
+  std::vector<const std::vector<std::int32_t>*> sequences;
+  for (const std::size_t e : indices)
+    sequences.push_back(plan.other_strand[e] ? &train.rc_tokens[e] : &train.tokens[e]);
+  auto padded = std::make_unique<data::PaddedBatch>(data::pad_batch(sequences));
+  const auto [ids, lengths] = batch_tensors(*padded, device);
+  Bf16Autocast guard(autocast, device.type());
+  auto outputs = model.forward(ids, lengths).to(torch::kFloat);
+  const auto tokens = static_cast<std::uint64_t>(padded->rows * padded->steps);
+  return {std::move(padded), std::move(outputs), tokens};
+}
+
 // One training step on batch `i` of the epoch's plan.
 StepResult train_step(Finetuning& f, const EpochPlan& plan, std::size_t i,
                       const ScheduleOptions& schedule, std::int64_t stage_first_step,
@@ -208,25 +234,15 @@ StepResult train_step(Finetuning& f, const EpochPlan& plan, std::size_t i,
   // Every rank walks the same batch order; rank r takes batch r of each group of `ranks`.
   const auto& indices = plan.batches[i * static_cast<std::size_t>(session.ranks()) +
                                      static_cast<std::size_t>(session.rank())];
-  std::vector<const std::vector<std::int32_t>*> sequences;
-  for (const std::size_t e : indices)
-    sequences.push_back(plan.other_strand[e] ? &f.train().rc_tokens[e] : &f.train().tokens[e]);
-  auto padded = data::pad_batch(sequences);
-  const auto [ids, lengths] = batch_tensors(padded, session.device());
-
   const ScheduleValue value = schedule_at(schedule, session.state().step - stage_first_step);
   const auto rates = group_learning_rates(value.lr, f.groups.size(), trainable, f.settings.lr_div);
   session.set_learning_rates(rates, value.beta1);
-  torch::Tensor outputs;
-  {
-    Bf16Autocast autocast(f.autocast, session.device().type());
-    outputs = f.model->forward(ids, lengths).to(torch::kFloat);
-  }
-  const auto loss = f.task.loss(outputs, f.train(), indices);
+  const auto batch =
+      forward_batch(*f.model, f.train(), plan, indices, session.device(), f.autocast);
+  const auto loss = f.task.loss(batch.outputs, f.train(), indices);
   session.prepare_backward(true);
   loss.backward();
-  const StepResult step = session.finish_step(
-      loss.item<double>(), static_cast<std::uint64_t>(padded.rows * padded.steps), indices.size());
+  const StepResult step = session.finish_step(loss.item<double>(), batch.tokens, indices.size());
   session.state().position = i + 1;
   session.update_progress();
   const bool epoch_end = i + 1 == static_cast<std::size_t>(f.per_epoch);
@@ -365,6 +381,33 @@ RunOutcome test_and_finish(Finetuning& f) {
   return RunOutcome::finished;
 }
 
+// The classifier as a run starts it: the encoder as fine-tuned (with the pretrained weights when
+// there are some) under the task's head; in train mode, on the CPU.
+struct Classifier {
+  std::shared_ptr<models::SequenceClassifier> model;
+  nlohmann::json encoder_description, task_description;
+  bool autocast = false;  // bf16 by autocast (else by the encoder's own cast, or fp32)
+};
+
+Classifier build_classifier(const FinetuneRun& run, bool bf16) {
+  const config::Recipe& recipe = *run.context.recipe;
+  const auto& start = *run.start;
+  Classifier c;
+  c.encoder_description =
+      models::classifier_encoder_description(start.description, recipe.number("model.drop_mult"));
+  auto encoder = models::make_encoder(c.encoder_description);
+  if (start.pretrained()) {
+    load_module_file(*encoder, start.weights);
+    log("finetune")->info("encoder weights from {}", start.weights.string());
+  }
+  encoder->set_bf16(bf16 && encoder->bf16_mode() == models::Bf16Mode::explicit_cast);
+  c.autocast = bf16 && encoder->bf16_mode() == models::Bf16Mode::autocast;
+  c.task_description = describe_task(recipe, *run.data, *encoder);
+  c.model = models::make_classifier(encoder, c.task_description);
+  c.model->train();
+  return c;
+}
+
 // run.json, model.json and the opening log line.
 void announce(Finetuning& f) {
   const auto& data = *f.run.data;
@@ -421,19 +464,11 @@ RunOutcome finetune(const FinetuneRun& run) {
                .groups = {},
                .encoder_description = {},
                .task_description = {}};
-  f.encoder_description =
-      models::classifier_encoder_description(start.description, recipe.number("model.drop_mult"));
-  auto encoder = models::make_encoder(f.encoder_description);
-  if (start.pretrained()) {
-    load_module_file(*encoder, start.weights);
-    log("finetune")->info("encoder weights from {}", start.weights.string());
-  }
-  const bool bf16 = session.options().bf16;
-  encoder->set_bf16(bf16 && encoder->bf16_mode() == models::Bf16Mode::explicit_cast);
-  f.autocast = bf16 && encoder->bf16_mode() == models::Bf16Mode::autocast;
-  f.task_description = describe_task(recipe, *run.data, *encoder);
-  f.model = models::make_classifier(encoder, f.task_description);
-  f.model->train();
+  Classifier classifier = build_classifier(run, session.options().bf16);
+  f.model = classifier.model;
+  f.encoder_description = std::move(classifier.encoder_description);
+  f.task_description = std::move(classifier.task_description);
+  f.autocast = classifier.autocast;
   f.groups = f.model->layer_groups();
   session.attach(*f.model, f.groups, 1e-3);
 
@@ -462,6 +497,49 @@ RunOutcome finetune(const FinetuneRun& run) {
   }
   session.progress().finish();
   return test_and_finish(f);
+}
+
+void probe_classifier(const FinetuneRun& run, const std::function<void(LossProbe&)>& use) {
+  const config::Recipe& recipe = *run.context.recipe;
+  const task::Task& task = *run.data->task;
+  const data::TaskExamples& train = run.data->train;
+  const FinetuneSettings settings(recipe, task, run.start->pretrained());
+  const auto options = SessionOptions::from_recipe(recipe, "");
+  const std::uint64_t seed = options.seed;
+  torch::manual_seed(seed);  // before the model is built, as the session seeds
+  const Classifier classifier = build_classifier(run, options.bf16);
+  const torch::Device device = training_device(options.device, 0);
+  classifier.model->to(device);
+  const auto groups = classifier.model->layer_groups();
+  std::int64_t epoch = 0;
+  std::size_t next = 0;
+  EpochPlan plan = plan_epoch(train, settings, seed, epoch);
+  if (plan.batches.empty()) {
+    throw Error("the train split has " + std::to_string(train.size()) +
+                " example(s): too few to train on (at least 2 per batch are needed)");
+  }
+  BatchOutputs batch;
+  // Every group trains, as in the last stage of gradual unfreezing, each at the rate of the group
+  // above / lr_div (1 for an encoder that was not pretrained).
+  LossProbe probe{
+      .model = classifier.model.get(),
+      .device = device,
+      .groups = groups,
+      .relative_rates = group_learning_rates(1.0, groups.size(), groups.size(), settings.lr_div),
+      .grad_clip = recipe.number("finetune.grad_clip"),  // as finetune() sets the session's
+      .weight_decay = options.weight_decay,
+      .next_loss = [&] {
+        if (next == plan.batches.size()) {
+          plan = plan_epoch(train, settings, seed, ++epoch);
+          next = 0;
+        }
+        const auto& indices = plan.batches[next++];
+        // Kept beyond the call: the probe's backward reads the batch's ids.
+        batch = forward_batch(*classifier.model, train, plan, indices, device, classifier.autocast);
+        const auto loss = task.loss(batch.outputs, train, indices);
+        return ProbeLoss{.for_backward = loss, .value = loss.item<double>()};
+      }};
+  use(probe);
 }
 
 }  // namespace genolm::train

@@ -10,6 +10,7 @@
 #include "genolm/error.h"
 #include "models/model_factory.h"
 #include "report/report_html.h"
+#include "train/device.h"
 #include "train/lm_baselines.h"
 #include "train/module_file.h"
 #include "train/precision.h"
@@ -308,6 +309,36 @@ double accumulate_gradients(TrainingSession& session, LmLoader& loader, const Lm
   return step_loss;
 }
 
+// The language model as a run starts it: a new one of the recipe's [model], or init.from's with its
+// weights (ULMFiT's stage 2); in train mode, on the CPU.
+struct BuiltLanguageModel {
+  nlohmann::json description;
+  std::shared_ptr<models::Encoder> encoder;
+  std::shared_ptr<models::LanguageModel> model;
+  bool autocast = false;  // bf16 by autocast (else by the encoder's own cast, or fp32)
+};
+
+BuiltLanguageModel build_language_model(const PretrainRun& run, const LmSettings& settings,
+                                        bool bf16) {
+  BuiltLanguageModel built;
+  built.description =
+      run.init ? stage_two_description(*run.init, *run.corpus)
+               : models::encoder_description(*run.context.recipe, run.corpus->vocab_size());
+  built.encoder = models::make_encoder(built.description);
+  built.encoder->set_bf16(bf16 && built.encoder->bf16_mode() == models::Bf16Mode::explicit_cast);
+  built.autocast = bf16 && built.encoder->bf16_mode() == models::Bf16Mode::autocast;
+  built.model = models::make_language_model(built.encoder, built.description, settings.ar_alpha,
+                                            settings.tar_beta);
+  if (run.init) {
+    // Before the session shares rank 0's weights and before a resume replaces them.
+    load_module_file(*built.model, run.init->weights);
+    log("train")->info("starting from the language model of {} ({})",
+                       run.init->layout.dir().string(), run.init->weights.string());
+  }
+  built.model->train();
+  return built;
+}
+
 RunOutcome run_steps(TrainingSession& session, LmLoader& loader, const LmModel& lm,
                      const ScheduleOptions& schedule, const data::TokenSplit& valid,
                      run::ModelCard& card, const LmBaselines& baselines) {
@@ -348,29 +379,16 @@ RunOutcome train_language_model(const PretrainRun& run) {
   const LmSettings settings(recipe);
   TrainingSession session(run.context, SessionOptions::from_recipe(recipe, "lower train.lr"),
                           "train");
-  const auto description = run.init ? stage_two_description(*run.init, *run.corpus)
-                                    : models::encoder_description(recipe, run.corpus->vocab_size());
-  auto encoder = models::make_encoder(description);
-  const bool bf16 = session.options().bf16;
-  encoder->set_bf16(bf16 && encoder->bf16_mode() == models::Bf16Mode::explicit_cast);
-  auto model =
-      models::make_language_model(encoder, description, settings.ar_alpha, settings.tar_beta);
-  if (run.init) {
-    // Before the session shares rank 0's weights and before a resume replaces them.
-    load_module_file(*model, run.init->weights);
-    log("train")->info("starting from the language model of {} ({})",
-                       run.init->layout.dir().string(), run.init->weights.string());
-  }
-  model->train();
+  const BuiltLanguageModel built = build_language_model(run, settings, session.options().bf16);
+  const auto& description = built.description;
   // Data parallel: every rank reads its own rows of the global batch.
   if (settings.batch % session.ranks() != 0) {
     throw Error("train.batch_size " + std::to_string(settings.batch) +
                 " does not split evenly over " + std::to_string(session.ranks()) +
                 " ranks (the global batch is divided by rows)");
   }
-  session.attach(*model, {model->parameters()}, recipe.number("train.lr"));
-  const LmModel lm{encoder, model, settings,
-                   bf16 && encoder->bf16_mode() == models::Bf16Mode::autocast, session.device()};
+  session.attach(*built.model, {built.model->parameters()}, recipe.number("train.lr"));
+  const LmModel lm{built.encoder, built.model, settings, built.autocast, session.device()};
 
   LmLoader loader(run.corpus->train(), lm, session.rank(), session.ranks());
   loader.seed(session.options().seed);
@@ -391,6 +409,37 @@ RunOutcome train_language_model(const PretrainRun& run) {
                                     : LmBaselines{};
   announce(session, run, description, lm, per_epoch, total_steps, card, baselines);
   return run_steps(session, loader, lm, schedule, run.corpus->valid(), card, baselines);
+}
+
+void probe_language_model(const PretrainRun& run, const std::function<void(LossProbe&)>& use) {
+  const config::Recipe& recipe = *run.context.recipe;
+  const LmSettings settings(recipe);
+  const auto options = SessionOptions::from_recipe(recipe, "");
+  torch::manual_seed(options.seed);  // before the model is built, as the session seeds
+  const BuiltLanguageModel built = build_language_model(run, settings, options.bf16);
+  const torch::Device device = training_device(options.device, 0);
+  built.model->to(device);
+  const LmModel lm{built.encoder, built.model, settings, built.autocast, device};
+  LmLoader loader(run.corpus->train(), lm, 0, 1);
+  loader.seed(options.seed);
+  TrainingState state;  // the loader counts its passes there
+  data::LmBatch batch;
+  LossProbe probe{.model = built.model.get(),
+                  .device = device,
+                  .groups = {built.model->parameters()},
+                  .relative_rates = {1.0},
+                  .grad_clip = options.grad_clip,
+                  .weight_decay = options.weight_decay,
+                  .next_loss = [&] {
+                    lm.after_batch();  // the previous batch is done
+                    loader.next(batch, state);
+                    const auto loss = lm.loss(batch);
+                    // Backward takes AR/TAR; the curve records the next-token loss, as the run
+                    // logs.
+                    return ProbeLoss{.for_backward = loss.total,
+                                     .value = loss.cross_entropy.item<double>()};
+                  }};
+  use(probe);
 }
 
 }  // namespace genolm::train

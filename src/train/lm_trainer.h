@@ -6,12 +6,14 @@
 // for scoring). Everything else a run does is the session's (train/session.h).
 
 #include <filesystem>
+#include <functional>
 
 #include "config/recipe.h"
 #include "data/token_corpus.h"
 #include "genolm/tokenizers/tokenizer.h"
 #include "run/pretrained_run.h"
 #include "run/run_layout.h"
+#include "train/loss_probe.h"
 #include "train/session.h"
 
 namespace genolm::train {
@@ -28,5 +30,11 @@ struct PretrainRun {
 // Trains until the recipe's epochs or max_steps are done, or a signal asks to stop (a checkpoint is
 // saved either way). Throws genolm::Error on bad data or a checkpoint that cannot be read.
 RunOutcome train_language_model(const PretrainRun& run);
+
+// For the learning-rate finder (train/lr_find_trainer.h): the language model as
+// train_language_model starts it (seeded with run.seed, on train.device), its training batches and
+// its loss, handed to `use`; nothing is written. One parameter group; train.grad_clip and
+// train.weight_decay as the run applies them.
+void probe_language_model(const PretrainRun& run, const std::function<void(LossProbe&)>& use);
 
 }  // namespace genolm::train
