@@ -25,14 +25,17 @@ struct EvaluateFlags {
 
 void print_metrics(const nlohmann::json& metrics) {
   for (const auto& [name, value] : metrics.items()) {
-    if (name == "confusion" || name == "targets") continue;
+    if (name == "confusion" || name == "targets" || name == "labels") continue;
     std::cout << name << "\t" << (value.is_null() ? "NaN" : value.dump()) << "\n";
   }
-  if (const auto found = metrics.find("targets"); found != metrics.end()) {
-    for (const auto& [target, values] : found->items())
-      for (const auto& [name, value] : values.items())
-        std::cout << target << "." << name << "\t" << (value.is_null() ? "NaN" : value.dump())
-                  << "\n";
+  // Per regression target or per label: <name>.<metric>, one per line.
+  for (const char* per : {"targets", "labels"}) {
+    if (const auto found = metrics.find(per); found != metrics.end()) {
+      for (const auto& [target, values] : found->items())
+        for (const auto& [name, value] : values.items())
+          std::cout << target << "." << name << "\t" << (value.is_null() ? "NaN" : value.dump())
+                    << "\n";
+    }
   }
   if (const auto found = metrics.find("confusion"); found != metrics.end())
     std::cout << "confusion\t" << found->dump() << "\n";

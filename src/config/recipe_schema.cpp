@@ -90,6 +90,8 @@ const std::vector<KeySpec>& recipe_schema() {
     {"task.test", ValueKind::string, std::string(), kFinetune, "labelled test file; empty: task.test_fraction of task.train, stratified"},
     {"task.valid_fraction", ValueKind::number, 0.1, kFinetune, "share of task.train held out for validation when task.valid is empty", {}, 0.0, 0.9},
     {"task.test_fraction", ValueKind::number, 0.1, kFinetune, "share of task.train held out for testing when task.test is empty; 0: no test", {}, 0.0, 0.9},
+    {"task.cv_folds", ValueKind::integer, I{0}, kFinetune, "k-fold cross-validation: K >= 2 fine-tunes K times, each fold of task.train (stratified by class) the test split once (task.test must be empty; task.test_fraction is not used); 0 or 1: off", {}, 0},
+    {"task.fold_column", ValueKind::string, std::string(), kFinetune, "cross-validation folds from this column of task.train (or FASTA header key): one fold per distinct value; empty: stratified folds (task.cv_folds)"},
     {"task.sequence_columns", ValueKind::string_list, Strings{"sequence"}, kFinetune, "sequence column, or two (paired chains such as heavy and light, joined by <sep>)"},
     {"task.label_columns", ValueKind::string_list, Strings{"label"}, kFinetune, "label column (classification), or one or more target columns (regression), or one 0/1 (or true/false) column per label (multilabel)"},
     {"task.id_column", ValueKind::string, std::string("id"), kFinetune, "record id column; without it ids are row numbers"},
@@ -116,8 +118,8 @@ const std::vector<KeySpec>& recipe_schema() {
     {"head.dropout", ValueKind::number, 0.1, kFinetune, "dropout before each hidden-to-output linear layer (the first block uses the encoder's output dropout)", {}, 0.0, 0.95},
 
     // [finetune]
-    {"finetune.stage_epochs", ValueKind::number_list, std::vector<double>{1, 1, 1, 2}, kFinetune, "epochs of each stage; stage i trains the head and the top i layer groups, the last stage everything", {}, 1},
-    {"finetune.stage_lrs", ValueKind::number_list, std::vector<double>{2e-2, 1e-2, 5e-3, 1e-3}, kFinetune, "peak learning rate of each stage's top group (one-cycle per stage)", {}, 0.0},
+    {"finetune.stage_epochs", ValueKind::number_list, std::vector<double>{1, 1, 1, 8}, kFinetune, "epochs of each stage; stage i trains the head and the top i layer groups, the last stage everything", {}, 1},
+    {"finetune.stage_lrs", ValueKind::number_list, std::vector<double>{2e-2, 1e-2, 5e-3, 5e-3}, kFinetune, "peak learning rate of each stage's top group (one-cycle per stage)", {}, 0.0},
     {"finetune.lr_div", ValueKind::number, 2.6, kFinetune, "discriminative learning rates: each lower group trains at the rate of the one above divided by this", {}, 1.0},
     {"finetune.gradual_unfreezing", ValueKind::boolean, true, kFinetune, "freeze the pretrained encoder below the stage's groups (a randomly initialised encoder is never frozen)"},
     {"finetune.grad_clip", ValueKind::number, 0.0, kFinetune, "clip the gradient norm to this; 0: no clipping (fastai's classifier does not clip)", {}, 0.0},

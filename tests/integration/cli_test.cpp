@@ -190,7 +190,7 @@ TEST(Cli, TrainingCommandsCheckTheirArguments) {
   const auto dump = genolm(dir, "finetune --set model.arch=transformer --dump-config");
   EXPECT_EQ(dump.status, 0);
   EXPECT_NE(dump.out.find("arch = \"transformer\""), std::string::npos);
-  EXPECT_NE(dump.out.find("stage_lrs = [ 0.02, 0.01, 0.005, 0.001 ]"), std::string::npos)
+  EXPECT_NE(dump.out.find("stage_lrs = [ 0.02, 0.01, 0.005, 0.005 ]"), std::string::npos)
       << dump.out;
 }
 
