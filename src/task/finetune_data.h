@@ -42,6 +42,6 @@ void require_training_file(const config::Recipe& recipe);
 // a split that comes out empty.
 // `backward`: every sequence's tokens reversed (a backward encoder's reading order).
 FinetuneData load_finetune_data(const config::Recipe& recipe,
-                                const tokenizers::Tokenizer& tokenizer, bool backward = false);
+                                const tokenizers::Tokenizer& tokenizer, bool backward);
 
 }  // namespace genolm::task

@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 
+#include "support/genolm_cli.h"
 #include "support/genolm_process.h"
 #include "support/test_files.h"
 
@@ -78,12 +79,8 @@ class CrossValidation : public ::testing::Test {
                                folds);
     return file;
   }
-  static std::string command(const std::string& words) {
-    return std::string(GENOLM_BINARY) + " --threads 2 --log-level warn " + words;
-  }
-  static int run(const std::string& words) {
-    return test::run_command(command(words), *dir_ / "out.txt", *dir_ / "err.txt");
-  }
+  static std::string command(const std::string& words) { return test::genolm_command(words); }
+  static int run(const std::string& words) { return test::run_genolm(dir_->path(), words); }
   static std::string err() { return test::read_text(*dir_ / "err.txt"); }
   static std::filesystem::path folder(const std::string& name) { return *dir_ / "runs" / name; }
   static nlohmann::json test_row(const std::filesystem::path& run) {

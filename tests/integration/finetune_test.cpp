@@ -12,6 +12,7 @@
 #include <random>
 
 #include "models/model_factory.h"
+#include "support/genolm_cli.h"
 #include "support/genolm_process.h"
 #include "support/test_files.h"
 #include "train/model_folder.h"
@@ -79,12 +80,8 @@ class Finetune : public ::testing::Test {
     return file;
   }
 
-  static std::string command(const std::string& words) {
-    return std::string(GENOLM_BINARY) + " --threads 2 --log-level warn " + words;
-  }
-  static int run(const std::string& words) {
-    return test::run_command(command(words), *dir_ / "out.txt", *dir_ / "err.txt");
-  }
+  static std::string command(const std::string& words) { return test::genolm_command(words); }
+  static int run(const std::string& words) { return test::run_genolm(dir_->path(), words); }
   static std::string err() { return test::read_text(*dir_ / "err.txt"); }
   static std::vector<nlohmann::json> metrics(const std::string& name) {
     return test::read_jsonl(*dir_ / "runs" / name / "metrics.jsonl");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "support/genolm_cli.h"
 #include "support/genolm_process.h"
 #include "support/test_files.h"
 
@@ -52,10 +53,7 @@ class LrFind : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  static int run(const std::string& words) {
-    return test::run_command(std::string(GENOLM_BINARY) + " --threads 2 --log-level warn " + words,
-                             *dir_ / "out.txt", *dir_ / "err.txt");
-  }
+  static int run(const std::string& words) { return test::run_genolm(dir_->path(), words); }
   static std::string out() { return test::read_text(*dir_ / "out.txt"); }
   static std::string err() { return test::read_text(*dir_ / "err.txt"); }
 

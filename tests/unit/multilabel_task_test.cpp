@@ -179,7 +179,7 @@ TEST_F(MultilabelFile, ReadsZeroOneAndTrueFalseInAnyCase) {
                                               "b\tACGTAA\tTRUE\tfalse\n"
                                               "c\tACGTCC\t0\tTrue\n"
                                               "d\tACGTGG\tFalse\t1\n"),
-                                       tokenizer_);
+                                       tokenizer_, /*backward=*/false);
   EXPECT_EQ(data.task->kind(), "multilabel");
   std::vector<float> all = data.train.targets;
   all.insert(all.end(), data.valid.targets.begin(), data.valid.targets.end());
@@ -194,13 +194,13 @@ TEST_F(MultilabelFile, ALabelThatIsNotZeroOrOneNamesFileRowAndColumn) {
         load_finetune_data(recipe("id\tsequence\tdnase\tctcf\n"
                                   "a\tACGTAC\t1\t0\n"
                                   "b\tACGTAA\t0\t2\n"),
-                           tokenizer_);
+                           tokenizer_, /*backward=*/false);
       }),
       file + " line 3 (record 'b'): label column 'ctcf' is '2' (expected 0, 1, true or false)");
   EXPECT_EQ(test::error_of([&] {
               load_finetune_data(recipe("id\tsequence\tdnase\tctcf\n"
                                         "a\tACGTAC\tyes\t0\n"),
-                                 tokenizer_);
+                                 tokenizer_, /*backward=*/false);
             }),
             file +
                 " line 2 (record 'a'): label column 'dnase' is 'yes' (expected 0, 1, true or "
@@ -208,7 +208,7 @@ TEST_F(MultilabelFile, ALabelThatIsNotZeroOrOneNamesFileRowAndColumn) {
   EXPECT_EQ(test::error_of([&] {
               load_finetune_data(recipe("id\tsequence\tdnase\tctcf\n"
                                         "a\tACGTAC\t0.5\t0\n"),
-                                 tokenizer_);
+                                 tokenizer_, /*backward=*/false);
             }),
             file +
                 " line 2 (record 'a'): label column 'dnase' is '0.5' (expected 0, 1, true or "

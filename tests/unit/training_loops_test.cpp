@@ -173,7 +173,7 @@ class FinetuneLoop : public ::testing::Test {
 
   RunOutcome finetune_in(const std::string& name, const config::Recipe& recipe) {
     const auto start = encoder_start(recipe, 1);
-    const auto data = task::load_finetune_data(recipe, *start.tokenizer);
+    const auto data = task::load_finetune_data(recipe, *start.tokenizer, start.backward());
     return finetune({.context = run_context(dir_ / name, recipe, *start.tokenizer, false),
                      .data = &data,
                      .start = &start});
