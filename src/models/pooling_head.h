@@ -10,9 +10,9 @@
 //              concatenated ([B, 3D]). Position is thrown away, so it suits inputs of any length.
 //   positions  every position's state, side by side ([B, P*F]): the head sees where a pattern
 //              is. Splice junctions sit at fixed offsets and promoter boxes at fixed distances
-//              from the start site; on such aligned inputs a positional head beat pooling by
-//              5 points of accuracy (bench/RESULTS.md). P is fixed when the head is made (the
-//              longest training sequence); shorter sequences leave zeros in their padded
+//              from the start site; on splice junctions the positional head scored 0.960 test
+//              accuracy where pooling scored 0.759 (bench/RESULTS.md). P is fixed when the head is
+//              made (the longest training sequence); shorter sequences leave zeros in their padded
 //              positions, longer ones are an error. Each state is first projected to F features
 //              (a linear layer shared by every position) so that the head stays small.
 
