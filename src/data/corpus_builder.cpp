@@ -20,6 +20,7 @@
 #include "data/token_shards.h"
 #include "data/tokenizer_factory.h"
 #include "genolm/error.h"
+#include "genolm/remove_tree.h"
 #include "genolm/tokenizers/alphabet.h"
 #include "io/labelled.h"
 #include "io/table_reader.h"
@@ -330,7 +331,7 @@ void remove_stale_staging(const std::filesystem::path& parent, const std::string
     if (name.rfind(prefix, 0) != 0) continue;
     const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
     if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-      std::filesystem::remove_all(entry.path(), ec);
+      remove_tree(entry.path(), ec);
     }
   }
 }
@@ -485,14 +486,14 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
   const std::string staging_prefix = "." + options.out.filename().string() + ".partial-";
   remove_stale_staging(parent, staging_prefix);
   const auto staging = parent / (staging_prefix + std::to_string(getpid()));
-  std::filesystem::remove_all(staging);
+  remove_tree(staging);
   std::filesystem::create_directories(staging);
   struct RemoveOnFailure {
     std::filesystem::path dir;
     bool keep = false;
     ~RemoveOnFailure() {
       std::error_code ignored;
-      if (!keep) std::filesystem::remove_all(dir, ignored);
+      if (!keep) remove_tree(dir, ignored);
     }
   } cleanup{staging};
 
@@ -554,7 +555,7 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
       {"threads", options.threads}};
   write_file_atomically(staging / kCorpusManifestName, manifest.dump(2) + "\n");
 
-  if (std::filesystem::exists(options.out)) std::filesystem::remove_all(options.out);
+  remove_tree(options.out);
   std::filesystem::rename(staging, options.out);
   cleanup.keep = true;
 

@@ -3,8 +3,16 @@
 #include <torch/cuda.h>
 #include <torch/types.h>
 #include <torch/version.h>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+// PyTorch's pip wheels ship LibTorch without Gloo's headers (Gloo is linked in, its headers are
+// not), so a build against them has no CPU backend for several processes; NCCL still works.
+#if __has_include(<gloo/algorithm.h>)
+#define GENOLM_HAVE_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#else
+#define GENOLM_HAVE_GLOO 0
+#endif
 
 #ifdef USE_C10D_NCCL
 #include <c10/cuda/CUDAFunctions.h>
@@ -58,6 +66,7 @@ bool is_loopback(const std::string& address) {
   return address.rfind("127.", 0) == 0 || address == "localhost" || address == "::1";
 }
 
+#if GENOLM_HAVE_GLOO
 // Which network interface Gloo binds to: GLOO_SOCKET_IFNAME (comma-separated) as in PyTorch; a
 // loopback master means one machine, so loopback; otherwise this host's resolved address.
 std::vector<std::shared_ptr<::gloo::transport::Device>> gloo_devices(const World& world) {
@@ -85,6 +94,7 @@ c10::intrusive_ptr<BackendBase> make_gloo(const c10::intrusive_ptr<c10d::Store>&
   options->threads = static_cast<int>(options->devices.size()) * 2;
   return c10::make_intrusive<c10d::ProcessGroupGloo>(store, world.rank, world.size, options);
 }
+#endif
 
 #ifdef USE_C10D_NCCL
 c10::intrusive_ptr<BackendBase> make_nccl(const c10::intrusive_ptr<c10d::Store>& store,
@@ -110,6 +120,12 @@ Communicator::Communicator(const World& world, std::string backend, std::chrono:
       backend_(resolve_backend(backend)),
       timeout_(timeout) {
   if (size_ <= 1) return;
+  if (backend_ == "gloo" && !gloo_available()) {
+    throw Error(
+        "dist.backend 'gloo' is not available: this genolm was built against a LibTorch without "
+        "Gloo's headers (PyTorch's pip wheels ship none), so it cannot run several CPU processes; "
+        "use dist.backend = \"nccl\" on GPUs, or build against a LibTorch with Gloo (Debian's)");
+  }
   if (backend_ == "nccl" && !kHaveNccl) {
     throw Error(
         "dist.backend 'nccl' is not available: this LibTorch was built without NCCL "
@@ -134,7 +150,9 @@ Communicator::Communicator(const World& world, std::string backend, std::chrono:
   }
   try {
     if (backend_ == "gloo") {
+#if GENOLM_HAVE_GLOO
       group_->backend = make_gloo(group_->store, world, timeout);
+#endif
     } else {
 #ifdef USE_C10D_NCCL
       // One GPU per local rank; NCCL finds its device from the tensors, scalars need one here.
@@ -152,6 +170,10 @@ Communicator::Communicator(const World& world, std::string backend, std::chrono:
 }
 
 Communicator::~Communicator() = default;
+
+bool gloo_available() {
+  return GENOLM_HAVE_GLOO != 0;
+}
 
 template <typename Op>
 void Communicator::flattened(std::vector<torch::Tensor>& tensors, Op op) {

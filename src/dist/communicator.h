@@ -16,6 +16,10 @@
 
 namespace genolm::dist {
 
+// Whether this build can run several CPU processes (Gloo): false when built against a LibTorch
+// that ships no Gloo headers, as PyTorch's pip wheels do.
+bool gloo_available();
+
 class Communicator {
  public:
   // backend: "gloo", "nccl", or "auto" (NCCL when this build has it and CUDA is available, else

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "genolm/error.h"
+#include "genolm/remove_tree.h"
 #include "util/files.h"
 #include "util/log.h"
 
@@ -48,7 +49,7 @@ void remove_run_files(const RunLayout& run) {
        {run.config(), run.run_json(), run.model_card(), run.tokenizer(), run.checkpoints(),
         run.corpus(), run.metrics(), run.log(), run.report(), run.test_predictions()}) {
     std::error_code error;
-    std::filesystem::remove_all(entry, error);
+    remove_tree(entry, error);
     if (error) {
       throw Error("cannot replace the run folder " + run.dir().string() + ": removing " +
                   entry.string() + " failed (" + error.message() + ")");

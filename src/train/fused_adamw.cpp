@@ -2,15 +2,30 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
-#include <c10/util/string_utils.h>
 #include <torch/autograd.h>
 
 #include <cmath>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <type_traits>
 
 namespace genolm::train {
 namespace {
+
+// LibTorch 1.13 keys optimizer state by the TensorImpl's address written as text; 2.x by the
+// address itself. Ours must match, since AdamW::step() reads the same state when the fused pass
+// cannot run and checkpoints save it.
+template <typename StateMap>
+typename StateMap::key_type state_key_in(const StateMap& /*state*/, const torch::Tensor& p) {
+  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) {
+    std::ostringstream address;  // as 1.13's c10::guts::to_string writes a pointer
+    address << p.unsafeGetTensorImpl();
+    return address.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
+}
 
 using torch::optim::AdamWOptions;
 using torch::optim::AdamWParamState;
@@ -62,7 +77,7 @@ bool FusedAdamW::fused_pass_covers_every_parameter() {
       const auto type = p.scalar_type();
       if ((type != at::kFloat && type != at::kDouble) || !fusable(p, p) || !fusable(p.grad(), p))
         return false;
-      const auto found = state_.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+      const auto found = state_.find(state_key_in(state_, p));
       if (found == state_.end()) continue;
       const auto& state = static_cast<const AdamWParamState&>(*found->second);
       if (!fusable(state.exp_avg(), p) || !fusable(state.exp_avg_sq(), p)) return false;
@@ -87,7 +102,7 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
     const auto& options = static_cast<const AdamWOptions&>(group.options());
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
+      auto& slot = state_[state_key_in(state_, p)];
       if (!slot) {
         auto fresh = std::make_unique<AdamWParamState>();
         fresh->step(0);
@@ -105,14 +120,17 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
                            options.lr() / (1 - std::pow(beta1, step)),
                            std::sqrt(1 - std::pow(beta2, step)),
                            options.eps()};
+      const torch::Tensor grad = p.grad();
+      const torch::Tensor exp_avg = state.exp_avg();
+      const torch::Tensor exp_avg_sq = state.exp_avg_sq();
       AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "fused_adamw", [&] {
-        update<scalar_t>(p.data_ptr<scalar_t>(), p.grad().data_ptr<scalar_t>(),
-                         state.exp_avg().data_ptr<scalar_t>(),
-                         state.exp_avg_sq().data_ptr<scalar_t>(), p.numel(), k);
+        update<scalar_t>(p.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(),
+                         exp_avg.data_ptr<scalar_t>(), exp_avg_sq.data_ptr<scalar_t>(), p.numel(),
+                         k);
       });
       // Written through raw pointers: record the in-place update as an ATen op would, so a graph
       // that saved the old values refuses to run backward instead of using the new ones.
-      for (const auto& updated : {p, state.exp_avg(), state.exp_avg_sq()})
+      for (const torch::Tensor& updated : {p, exp_avg, exp_avg_sq})
         updated.unsafeGetTensorImpl()->bump_version();
     }
   }

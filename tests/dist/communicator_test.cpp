@@ -22,6 +22,7 @@
 #include "dist/gradient_reducer.h"
 #include "dist/world.h"
 #include "genolm/error.h"
+#include "support/gloo.h"
 
 namespace genolm::dist {
 namespace {
@@ -71,6 +72,7 @@ void two_ranks(Body body, seconds timeout = seconds(20)) {
 }
 
 TEST(Communicator, BroadcastCopiesTheRootsTensorsInPlace) {
+  GENOLM_REQUIRE_GLOO();
   two_ranks([](int rank, Communicator& communicator) {
     EXPECT_EQ(communicator.rank(), rank);
     EXPECT_EQ(communicator.size(), 2);
@@ -91,6 +93,7 @@ TEST(Communicator, BroadcastCopiesTheRootsTensorsInPlace) {
 }
 
 TEST(Communicator, AllReduceSumsDoublesAndTensors) {
+  GENOLM_REQUIRE_GLOO();
   two_ranks([](int rank, Communicator& communicator) {
     EXPECT_DOUBLE_EQ(communicator.all_reduce_sum(rank + 1.5), 4.0);
     std::vector<torch::Tensor> tensors{torch::full({3}, rank + 1.0f),
@@ -132,6 +135,7 @@ TEST(Communicator, RejectsAnUnknownBackend) {
 }
 
 TEST(Communicator, ADeadPeerBecomesAClearErrorAfterTheTimeout) {
+  GENOLM_REQUIRE_GLOO();
   std::promise<void> rank0_done;
   auto released = rank0_done.get_future().share();
   two_ranks(
@@ -343,6 +347,7 @@ void expect_grads(const std::vector<torch::Tensor>& actual,
 }
 
 TEST(GradientReducer, AveragedGradientsEqualTheWholeBatchGradient) {
+  GENOLM_REQUIRE_GLOO();
   const Batch batch;
   Net reference;
   std::vector<std::vector<torch::Tensor>> expected;
@@ -369,6 +374,7 @@ TEST(GradientReducer, AveragedGradientsEqualTheWholeBatchGradient) {
 }
 
 TEST(GradientReducer, AccumulatesMicroBatchesLocallyThenAverages) {
+  GENOLM_REQUIRE_GLOO();
   const Batch batch;
   Net reference;
   for (int rank = 0; rank < 2; ++rank) {
@@ -394,6 +400,7 @@ TEST(GradientReducer, AccumulatesMicroBatchesLocallyThenAverages) {
 }
 
 TEST(GradientReducer, FrozenParametersKeepNoGradUnusedOnesGetZerosAndUnfreezingWorks) {
+  GENOLM_REQUIRE_GLOO();
   const Batch batch;
   Net reference;
   auto frozen_bias = [](Net& net) { return net.layers[0]->as<torch::nn::Linear>()->bias; };

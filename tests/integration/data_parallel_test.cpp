@@ -25,6 +25,7 @@
 
 #include "models/model_factory.h"
 #include "support/genolm_process.h"
+#include "support/gloo.h"
 #include "support/test_files.h"
 
 namespace genolm {
@@ -259,6 +260,7 @@ class DataParallel : public ::testing::Test {
 };
 
 TEST_F(DataParallel, TwoRanksTrainWhatOneProcessTrainsWithTheWholeBatch) {
+  GENOLM_REQUIRE_GLOO();
   ASSERT_EQ(run(single(recipe("single"), 2)), 0) << err();
   ASSERT_EQ(run(launch(recipe("ranks"), 2)), 0) << err();
 
@@ -319,6 +321,7 @@ TEST_F(DataParallel, TwoRanksTrainWhatOneProcessTrainsWithTheWholeBatch) {
 }
 
 TEST_F(DataParallel, TwoLaunchersOnLoopbackFormOneJob) {
+  GENOLM_REQUIRE_GLOO();
   const auto file = recipe("nodes");
   const std::string port = std::to_string(free_port());
   auto node = [&](int rank) {
@@ -342,6 +345,7 @@ TEST_F(DataParallel, TwoLaunchersOnLoopbackFormOneJob) {
 }
 
 TEST_F(DataParallel, AKilledRankStopsTheJobAndTheRunResumesExactlyOnTheSameWorldSize) {
+  GENOLM_REQUIRE_GLOO();
   ASSERT_EQ(run(launch(recipe("reference"), 2)), 0) << err();
   const auto reference = train_losses("reference");
   ASSERT_EQ(reference.size(), 30u);
@@ -406,6 +410,7 @@ TEST_F(DataParallel, BatchNotDivisibleByTheRanksIsAClearError) {
 // Fine-tuning on 2 ranks: rank 0 tests the model on every test example once; evaluating that model
 // in one process on the same file gives the same metrics.
 TEST_F(DataParallel, FineTuningOnTwoRanksReportsWhatOneProcessEvaluates) {
+  GENOLM_REQUIRE_GLOO();
   ASSERT_EQ(run(single(recipe("encoder"), 2, "--set train.max_steps=10")), 0) << err();
   std::mt19937 rng(11);
   std::string table = "id\tsequence\tlabel\n";

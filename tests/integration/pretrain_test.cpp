@@ -12,6 +12,7 @@
 #include <torch/cuda.h>
 #include <torch/serialize.h>
 
+#include "genolm/remove_tree.h"
 #include "support/genolm_process.h"
 #include "support/test_files.h"
 
@@ -137,7 +138,7 @@ TEST_F(Pretrain, TrainsOnTheGpuWhereThereIsOne) {
     EXPECT_NE(test::read_text(dir_ / "err.txt").find("train.device = cuda, but no GPU is usable"),
               std::string::npos)
         << test::read_text(dir_ / "err.txt");
-    std::filesystem::remove_all(folder);
+    remove_tree(folder);
     ASSERT_EQ(run(file, "--set train.device=auto --set train.max_steps=5"), 0)
         << test::read_text(dir_ / "err.txt");
     const auto run_json = nlohmann::json::parse(test::read_text(folder / "run.json"));

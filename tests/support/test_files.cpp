@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "genolm/error.h"
+#include "genolm/remove_tree.h"
 
 namespace genolm::test {
 
@@ -24,7 +25,7 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
   std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
+  remove_tree(path_, ignored);
 }
 
 void write_text(const std::filesystem::path& file, std::string_view text) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "genolm/remove_tree.h"
 #include "support/test_files.h"
 #include "util/log.h"
 
@@ -69,7 +70,7 @@ TEST_F(RunFolder, ANewStartNeverOverwritesARunThatTrained) {
                       "\n"},
       {run.run_json(), R"({"status": "interrupted", "last_step": 3})"}};
   for (const auto& [trace, text] : traces) {
-    std::filesystem::remove_all(run.dir());
+    remove_tree(run.dir());
     open(recipe(), false);
     write(trace, text);
     EXPECT_TRUE(has_trained(run)) << trace;

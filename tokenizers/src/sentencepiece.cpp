@@ -14,6 +14,7 @@
 
 #include "../spm_bridge/spm_bridge.h"
 #include "genolm/error.h"
+#include "genolm/remove_tree.h"
 
 namespace genolm::tokenizers {
 namespace {
@@ -281,7 +282,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(
     std::filesystem::path dir;
     ~Cleanup() {
       std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
+      remove_tree(dir, ignored);
     }
   } cleanup{work_dir};
 
