@@ -2,6 +2,7 @@
 // of the commands that read it, settable with --set, and printed by their --dump-config. Keys of a
 // section stay together: the dump prints a section header whenever the section changes.
 #include "config/recipe.h"
+#include "genolm/tokenizers/tokenizer.h"
 
 namespace genolm::config {
 
@@ -38,7 +39,7 @@ const std::vector<KeySpec>& recipe_schema() {
     {"tokenizer.kind", ValueKind::string, std::string("kmer"), kCorpus | kPretrain | kFinetune, "tokenizer kind", {"kmer", "nucleotide", "protein", "bpe", "unigram"}},
     {"tokenizer.k", ValueKind::integer, I{3}, kCorpus | kPretrain | kFinetune, "k-mer length (kmer)", {}, 1, 8},
     {"tokenizer.stride", ValueKind::integer, I{1}, kCorpus | kPretrain | kFinetune, "k-mer stride, 1 to k (kmer)", {}, 1, 8},
-    {"tokenizer.vocab_size", ValueKind::integer, I{4096}, kCorpus | kPretrain | kFinetune, "vocabulary size with specials (bpe, unigram)", {}, 16, 1 << 20},
+    {"tokenizer.vocab_size", ValueKind::integer, I{4096}, kCorpus | kPretrain | kFinetune, "vocabulary size with specials (bpe, unigram)", {}, 16, tokenizers::kMaxVocabularySize},
     {"tokenizer.piece_bases", ValueKind::integer, I{2048}, kCorpus | kPretrain, "sequences are cut into pieces this long for SentencePiece (bpe, unigram)", {}, 16, 65536},
     {"tokenizer.train_bases", ValueKind::integer, I{8000000}, kCorpus | kPretrain, "bases SentencePiece samples for training at most (bpe, unigram)", {}, 1000},
 
@@ -124,7 +125,7 @@ const std::vector<KeySpec>& recipe_schema() {
     {"finetune.gradual_unfreezing", ValueKind::boolean, true, kFinetune, "freeze the pretrained encoder below the stage's groups (a randomly initialised encoder is never frozen)"},
     {"finetune.grad_clip", ValueKind::number, 0.0, kFinetune, "clip the gradient norm to this; 0: no clipping (fastai's classifier does not clip)", {}, 0.0},
     {"finetune.moms", ValueKind::number_list, std::vector<double>{0.8, 0.7}, kFinetune, "AdamW's beta1 at the ends and at the peak of each stage's one-cycle (fastai's classifier: 0.8, 0.7)", {}, 0.0, 0.999},
-    {"finetune.patience", ValueKind::integer, I{0}, kFinetune, "early stopping: stop after this many epochs without a better valid metric; 0: never", {}, 0},
+    {"finetune.patience", ValueKind::integer, I{0}, kFinetune, "early stopping: stop after this many epochs in which neither the valid metric nor the valid loss improved; 0: never", {}, 0},
   };
   return schema;
 }

@@ -401,8 +401,8 @@ nlohmann::json read_table(const std::filesystem::path& input, const CorpusOption
 nlohmann::json fit_markov_chains(const std::filesystem::path& staging, const nlohmann::json& splits,
                                  int width, const tokenizers::Tokenizer& tokenizer) {
   const auto start = std::chrono::steady_clock::now();
-  const TokenSplit train(staging, splits.at("train"), width);
-  const TokenSplit valid(staging, splits.at("valid"), width);
+  const TokenSplit train(staging, splits.at("train"), width, staging.string() + " split \"train\"");
+  const TokenSplit valid(staging, splits.at("valid"), width, staging.string() + " split \"valid\"");
   const nlohmann::json markov = markov_baselines(train, valid, tokenizer);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

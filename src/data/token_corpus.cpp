@@ -4,16 +4,38 @@
 #include <fstream>
 
 #include "genolm/error.h"
+#include "genolm/tokenizers/tokenizer.h"
 
 namespace genolm::data {
 
+namespace {
+
+// A shard is named by a plain file name inside the corpus folder, never a path out of it.
+std::string shard_file_name(const nlohmann::json& shard, const std::string& where) {
+  const auto name = shard.at("file").get<std::string>();
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos) {
+    throw Error(where + ": shard file \"" + name +
+                "\" is not a file name inside the corpus folder");
+  }
+  return name;
+}
+
+}  // namespace
+
 TokenSplit::TokenSplit(const std::filesystem::path& dir, const nlohmann::json& split_manifest,
-                       int width) {
+                       int width, const std::string& where) {
   for (const auto& shard : split_manifest.at("shards")) {
     const auto tokens = shard.at("tokens").get<std::uint64_t>();
-    shards_.emplace_back(dir / shard.at("file").get<std::string>(), width, tokens);
+    // Checked against the file's real size before anything is mapped or summed.
+    shards_.emplace_back(dir / shard_file_name(shard, where), width, tokens);
     starts_.push_back(total_);
     total_ += tokens;
+  }
+  const auto declared = split_manifest.at("tokens").get<std::uint64_t>();
+  if (declared != total_) {
+    throw Error(where + ": \"tokens\" is " + std::to_string(declared) + ", but its shards hold " +
+                std::to_string(total_));
   }
 }
 
@@ -61,8 +83,21 @@ TokenCorpus::TokenCorpus(const std::filesystem::path& dir) : dir_(dir) {
     }
     const int width = manifest_.at("token_bytes").get<int>();
     if (width != 2 && width != 4) throw Error(file.string() + ": token_bytes must be 2 or 4");
-    train_ = TokenSplit(dir, manifest_.at("splits").at("train"), width);
-    valid_ = TokenSplit(dir, manifest_.at("splits").at("valid"), width);
+    // Sizes the embedding and the decoder: a wild value must not become a huge allocation.
+    const auto vocab = manifest_.find("vocab_size");
+    if (vocab == manifest_.end() || !vocab->is_number_integer() || vocab->get<std::int64_t>() < 1 ||
+        vocab->get<std::int64_t>() > tokenizers::kMaxVocabularySize) {
+      throw Error(file.string() + ": \"vocab_size\" must be a whole number from 1 to " +
+                  std::to_string(tokenizers::kMaxVocabularySize));
+    }
+    if (width == 2 && vocab->get<std::int64_t>() > 65536) {
+      throw Error(file.string() + ": \"vocab_size\" " + vocab->dump() +
+                  " does not fit token_bytes 2");
+    }
+    train_ = TokenSplit(dir, manifest_.at("splits").at("train"), width,
+                        file.string() + " split \"train\"");
+    valid_ = TokenSplit(dir, manifest_.at("splits").at("valid"), width,
+                        file.string() + " split \"valid\"");
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": malformed corpus manifest (" + e.what() + ")");
   }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,7 +22,9 @@ inline constexpr int kCorpusFormatVersion = 1;
 class TokenSplit {
  public:
   TokenSplit() = default;
-  TokenSplit(const std::filesystem::path& dir, const nlohmann::json& split_manifest, int width);
+  // `where` names the manifest and split in errors.
+  TokenSplit(const std::filesystem::path& dir, const nlohmann::json& split_manifest, int width,
+             const std::string& where);
 
   std::uint64_t size() const { return total_; }
   std::int32_t operator[](std::uint64_t i) const;

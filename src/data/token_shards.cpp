@@ -72,10 +72,16 @@ void ShardWriter::append(std::span<const std::int32_t> ids) {
 
 void ShardWriter::close() {
   if (file_ == nullptr) return;
-  const bool failed = std::fflush(file_) != 0 || std::ferror(file_) != 0;
+  // Synced: the corpus folder is renamed into place next, and must never hold a short shard.
+  const bool failed =
+      std::fflush(file_) != 0 || std::ferror(file_) != 0 || ::fsync(::fileno(file_)) != 0;
+  const int error = failed ? errno : 0;
   std::fclose(file_);
   file_ = nullptr;
-  if (failed) throw Error("cannot write " + (dir_ / shards_.back().file).string());
+  if (failed) {
+    throw Error("cannot write " + (dir_ / shards_.back().file).string() + ": " +
+                (error != 0 ? std::strerror(error) : "write error"));
+  }
 }
 
 MappedShard::MappedShard(const std::filesystem::path& file, int width, std::uint64_t tokens)
@@ -83,11 +89,16 @@ MappedShard::MappedShard(const std::filesystem::path& file, int width, std::uint
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) throw Error("corpus shard " + file.string() + " is missing");
-  if (size != tokens * static_cast<std::uint64_t>(width)) {
+  // Compared by division: a count from a damaged manifest must not wrap a product into a match.
+  const auto bytes_per_token = static_cast<std::uint64_t>(width);
+  if (size % bytes_per_token != 0 || size / bytes_per_token != tokens) {
+    const std::string expected =
+        tokens <= std::numeric_limits<std::uint64_t>::max() / bytes_per_token
+            ? std::to_string(tokens * bytes_per_token)
+            : "more than 2^64";
     throw Error("corpus shard " + file.string() + " has " + std::to_string(size) +
-                " bytes, expected " + std::to_string(tokens * width) + " (" +
-                std::to_string(tokens) + " tokens of " + std::to_string(width) +
-                " bytes): truncated or from another build");
+                " bytes, expected " + expected + " (" + std::to_string(tokens) + " tokens of " +
+                std::to_string(width) + " bytes): truncated or from another build");
   }
   bytes_ = static_cast<std::size_t>(size);
   if (bytes_ == 0) return;

@@ -1,5 +1,7 @@
 #include "io/npy_writer.h"
 
+#include <unistd.h>
+
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -7,6 +9,7 @@
 #include <string>
 #include <system_error>
 
+#include "genolm/atomic_file.h"
 #include "genolm/error.h"
 
 namespace genolm::io {
@@ -86,6 +89,9 @@ void NpyWriter::finish() {
   if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0)
     throw Error(system_message(temp_path_, "write"));
   write_header();
+  // Synced before the rename: a full disk can surface only here, and must not leave a short file.
+  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
+    throw Error(system_message(temp_path_, "write"));
   const int closed = std::fclose(file_);
   file_ = nullptr;
   if (closed != 0) throw Error(system_message(temp_path_, "write"));
@@ -94,6 +100,7 @@ void NpyWriter::finish() {
   if (error)
     throw Error("cannot rename " + temp_path_.string() + " to " + path_.string() + ": " +
                 error.message());
+  sync_folder(path_.has_parent_path() ? path_.parent_path() : std::filesystem::path("."));
   finished_ = true;
 }
 

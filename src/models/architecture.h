@@ -46,4 +46,18 @@ const Architecture& architecture_of(const nlohmann::json& description);
 template <typename T>
 T description_field(const nlohmann::json& description, const char* key);
 
+// A size read from a description (model.json), checked to lie in [low, high] before it sizes
+// anything: a damaged or hostile file must give an error, not a crash or a huge allocation.
+std::int64_t description_size(const nlohmann::json& description, const char* key, std::int64_t low,
+                              std::int64_t high);
+// A dropout probability, in [0, 1).
+double description_probability(const nlohmann::json& description, const char* key);
+// Refuses an embedding table (vocabulary x width) too large to be a model genolm made.
+void check_embedding_size(std::int64_t vocab_size, std::int64_t width);
+
+// The largest sizes a description may give (far above any recipe's).
+inline constexpr std::int64_t kMaxWidth = 1 << 16;
+inline constexpr std::int64_t kMaxLayers = 256;
+inline constexpr std::int64_t kMaxEmbeddingValues = std::int64_t{1} << 30;
+
 }  // namespace genolm::models

@@ -1,6 +1,7 @@
 #include "models/architecture.h"
 
 #include "genolm/error.h"
+#include "genolm/tokenizers/tokenizer.h"
 #include "util/registry.h"
 
 namespace genolm::models {
@@ -34,6 +35,33 @@ T description_field(const nlohmann::json& description, const char* key) {
   } catch (const nlohmann::json::exception&) {
     throw Error("model description's \"" + std::string(key) +
                 "\" has the wrong type: " + description.dump());
+  }
+}
+
+std::int64_t description_size(const nlohmann::json& description, const char* key, std::int64_t low,
+                              std::int64_t high) {
+  const auto value = description_field<std::int64_t>(description, key);
+  if (value < low || value > high) {
+    throw Error("model description's \"" + std::string(key) + "\" is " + std::to_string(value) +
+                " (expected " + std::to_string(low) + " to " + std::to_string(high) + ")");
+  }
+  return value;
+}
+
+double description_probability(const nlohmann::json& description, const char* key) {
+  const auto value = description_field<double>(description, key);
+  if (!(value >= 0 && value < 1)) {
+    throw Error("model description's \"" + std::string(key) + "\" is " + std::to_string(value) +
+                " (expected a dropout probability from 0 to below 1)");
+  }
+  return value;
+}
+
+void check_embedding_size(std::int64_t vocab_size, std::int64_t width) {
+  if (vocab_size * width > kMaxEmbeddingValues) {
+    throw Error("model description's embedding of " + std::to_string(vocab_size) + " tokens x " +
+                std::to_string(width) + " is larger than any genolm makes (" +
+                std::to_string(kMaxEmbeddingValues) + " values)");
   }
 }
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <tuple>
 
+#include "genolm/error.h"
+#include "genolm/tokenizers/tokenizer.h"
 #include "models/architecture.h"
 #include "models/drop_connect.h"
 #include "models/fused_lstm.h"
@@ -176,16 +178,20 @@ const Architecture& awd_lstm_architecture() {
           },
       .build = [](const nlohmann::json& description) -> std::shared_ptr<Encoder> {
         AwdLstmOptions options;
-        options.vocab_size = description_field<std::int64_t>(description, "vocab_size");
-        options.emb_size = description_field<std::int64_t>(description, "emb_size");
-        options.hidden_size = description_field<std::int64_t>(description, "hidden_size");
-        options.layers = description_field<std::int64_t>(description, "layers");
-        options.pad_id = description.value("pad_id", std::int64_t{0});
-        options.embed_p = description_field<double>(description, "embed_p");
-        options.input_p = description_field<double>(description, "input_p");
-        options.hidden_p = description_field<double>(description, "hidden_p");
-        options.weight_p = description_field<double>(description, "weight_p");
-        options.output_p = description_field<double>(description, "output_p");
+        options.vocab_size =
+            description_size(description, "vocab_size", 1, tokenizers::kMaxVocabularySize);
+        options.emb_size = description_size(description, "emb_size", 1, kMaxWidth);
+        options.hidden_size = description_size(description, "hidden_size", 1, kMaxWidth);
+        options.layers = description_size(description, "layers", 1, kMaxLayers);
+        check_embedding_size(options.vocab_size, options.emb_size);
+        options.pad_id = description.contains("pad_id")
+                             ? description_size(description, "pad_id", 0, options.vocab_size - 1)
+                             : 0;
+        options.embed_p = description_probability(description, "embed_p");
+        options.input_p = description_probability(description, "input_p");
+        options.hidden_p = description_probability(description, "hidden_p");
+        options.weight_p = description_probability(description, "weight_p");
+        options.output_p = description_probability(description, "output_p");
         return std::make_shared<AwdLstm>(options);
       },
       // fastai's AWD-LSTM classifier dropouts.
@@ -203,7 +209,7 @@ const Architecture& awd_lstm_architecture() {
       .language_model =
           [](const nlohmann::json& description, double ar_alpha, double tar_beta) {
             LanguageModelOptions options;
-            options.output_p = description_field<double>(description, "output_p");
+            options.output_p = description_probability(description, "output_p");
             options.locked_output_dropout = true;
             options.ar_alpha = ar_alpha;
             options.tar_beta = tar_beta;

@@ -53,19 +53,27 @@ std::shared_ptr<SequenceClassifier> make_classifier(std::shared_ptr<Encoder> enc
     PoolingHeadOptions options;
     options.input_size = encoder->output_size();
     options.pooling = head_pooling_from_name(head.value("pooling", std::string("concat")));
-    options.positions = head.value("positions", std::int64_t{0});
-    options.position_features = head.value("position_features", std::int64_t{0});
-    options.hidden_size = head.at("hidden_size").get<std::int64_t>();
-    options.hidden_layers = head.at("hidden_layers").get<std::int64_t>();
-    options.outputs = task.at("outputs").get<std::int64_t>();
-    options.dropout = head.at("dropout").get<double>();
+    // Every size is range-checked before it sizes a layer (model.json may be damaged).
+    options.positions =
+        head.contains("positions") ? description_size(head, "positions", 0, 1 << 20) : 0;
+    options.position_features = head.contains("position_features")
+                                    ? description_size(head, "position_features", 0, kMaxWidth)
+                                    : 0;
+    if (options.pooling == HeadPooling::positions &&
+        (options.positions == 0 || options.position_features == 0)) {
+      throw Error("the head pools by position but gives no \"positions\" or \"position_features\"");
+    }
+    options.hidden_size = description_size(head, "hidden_size", 0, kMaxWidth);
+    options.hidden_layers = description_size(head, "hidden_layers", 0, kMaxLayers);
+    options.outputs = description_size(task, "outputs", 1, 1 << 20);
+    options.dropout = description_probability(head, "dropout");
     options.first_dropout = encoder->output_dropout();
     if (const auto range = head.find("output_range"); range != head.end() && !range->is_null()) {
       options.output_range = std::make_pair(range->at(0).get<double>(), range->at(1).get<double>());
     }
     return std::make_shared<SequenceClassifier>(std::move(encoder), options,
-                                                task.at("chunk").get<std::int64_t>(),
-                                                task.at("max_len").get<std::int64_t>());
+                                                description_size(task, "chunk", 1, 1 << 20),
+                                                description_size(task, "max_len", 0, 1 << 30));
   } catch (const nlohmann::json::exception& e) {
     throw Error("the task description is malformed (" + std::string(e.what()) +
                 "): " + task.dump());

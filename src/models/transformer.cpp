@@ -4,6 +4,7 @@
 #include <torch/nn/init.h>
 
 #include "genolm/error.h"
+#include "genolm/tokenizers/tokenizer.h"
 #include "models/architecture.h"
 #include "models/attention.h"
 
@@ -149,13 +150,19 @@ const Architecture& transformer_architecture() {
       },
       .build = [](const nlohmann::json& description) -> std::shared_ptr<Encoder> {
         TransformerOptions options;
-        options.vocab_size = description_field<std::int64_t>(description, "vocab_size");
-        options.d_model = description_field<std::int64_t>(description, "emb_size");
-        options.heads = description_field<std::int64_t>(description, "heads");
-        options.ff_size = description_field<std::int64_t>(description, "hidden_size");
-        options.layers = description_field<std::int64_t>(description, "layers");
-        options.context = description_field<std::int64_t>(description, "context");
-        options.dropout = description_field<double>(description, "dropout");
+        options.vocab_size =
+            description_size(description, "vocab_size", 1, tokenizers::kMaxVocabularySize);
+        options.d_model = description_size(description, "emb_size", 1, kMaxWidth);
+        options.heads = description_size(description, "heads", 1, options.d_model);
+        if (options.d_model % options.heads != 0) {
+          throw Error("model description's \"emb_size\" " + std::to_string(options.d_model) +
+                      " is not a multiple of its \"heads\" " + std::to_string(options.heads));
+        }
+        options.ff_size = description_size(description, "hidden_size", 1, kMaxWidth);
+        options.layers = description_size(description, "layers", 1, kMaxLayers);
+        options.context = description_size(description, "context", 1, std::int64_t{1} << 20);
+        check_embedding_size(options.vocab_size, options.d_model);
+        options.dropout = description_probability(description, "dropout");
         options.positions = description_field<std::string>(description, "positions");
         return std::make_shared<Transformer>(options);
       },

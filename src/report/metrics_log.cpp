@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "genolm/atomic_file.h"
 #include "genolm/error.h"
 
 namespace genolm::report {
@@ -90,24 +91,15 @@ void truncate_metrics_after(const std::filesystem::path& file, std::int64_t step
   if (!std::filesystem::exists(file)) return;
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(system_error(file, "read"));
-  auto temp = file;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(system_error(temp, "create"));
-    std::string line;
-    nlohmann::json row;
-    // Kept lines are copied byte for byte: a rewrite must not change what was logged.
-    while (std::getline(in, line))
-      if (!blank(line) && parse_row(line, row) && !after_step(row, step)) out << line << '\n';
-    out.flush();
-    if (!out) throw Error(system_error(temp, "write"));
+  std::string kept;
+  std::string line;
+  nlohmann::json row;
+  // Kept lines are copied byte for byte: a rewrite must not change what was logged.
+  while (std::getline(in, line)) {
+    if (!blank(line) && parse_row(line, row) && !after_step(row, step)) kept += line + '\n';
   }
-  std::error_code failed;
-  std::filesystem::rename(temp, file, failed);
-  if (failed)
-    throw Error("cannot replace " + file.string() + " with " + temp.string() + ": " +
-                failed.message());
+  if (in.bad()) throw Error(system_error(file, "read"));
+  write_file_atomically(file, kept);
 }
 
 }  // namespace genolm::report

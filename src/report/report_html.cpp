@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "genolm/atomic_file.h"
 #include "genolm/error.h"
 #include "report/metrics_log.h"
 #include "report/report_parts.h"
@@ -327,16 +328,7 @@ void write_run_report(const std::filesystem::path& run_dir) {
                 " does not exist (expected the folder a training run writes)");
   const std::string html = page(run_dir);
   const auto target = run::RunLayout(run_dir).report();
-  const auto temp = std::filesystem::path(target.string() + ".tmp");
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << html;
-    out.flush();
-    if (!out) throw Error("cannot write " + temp.string());
-  }
-  std::error_code failed;
-  std::filesystem::rename(temp, target, failed);
-  if (failed) throw Error("cannot replace " + target.string() + ": " + failed.message());
+  write_file_atomically(target, html);
 }
 
 }  // namespace genolm::report

@@ -46,6 +46,7 @@ nlohmann::json trainer_counters(const TrainingState& state) {
                         {"tested", state.tested},
                         {"best", best_epoch_json(state.best)}};
   if (!state.test_metrics.is_null()) out["test"] = state.test_metrics;
+  if (state.lowest_valid_loss) out["lowest_valid_loss"] = *state.lowest_valid_loss;
   return out;
 }
 
@@ -54,6 +55,9 @@ void read_trainer_counters(const nlohmann::json& extra, TrainingState& state) {
   state.without_improvement = extra.value("without_improvement", std::int64_t{0});
   state.stopped_early = extra.value("stopped_early", false);
   state.tested = extra.value("tested", false);
+  // Absent from checkpoints written before patience watched the loss: the next epoch sets it.
+  if (const auto loss = extra.find("lowest_valid_loss"); loss != extra.end() && loss->is_number())
+    state.lowest_valid_loss = loss->get<double>();
   if (const auto best = extra.find("best"); best != extra.end() && best->is_object()) {
     state.best = BestEpoch{.epoch = best->at("epoch").get<std::int64_t>(),
                            .step = best->at("step").get<std::int64_t>(),

@@ -36,7 +36,8 @@ struct TrainingState {
   int world_size = 1;                  // ranks the run trains on
   // Fine-tuning's epoch selection and end.
   std::optional<BestEpoch> best;
-  std::int64_t without_improvement = 0;  // epochs since the best one
+  std::int64_t without_improvement = 0;  // epochs without progress (early_stopping.h)
+  std::optional<double> lowest_valid_loss;
   bool stopped_early = false;
   bool tested = false;
   nlohmann::json test_metrics;  // the test row once tested; null before

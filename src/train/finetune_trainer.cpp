@@ -10,6 +10,7 @@
 #include "genolm/error.h"
 #include "models/model_factory.h"
 #include "train/device.h"
+#include "train/early_stopping.h"
 #include "train/inference.h"
 #include "train/module_file.h"
 #include "train/precision.h"
@@ -322,15 +323,13 @@ void end_epoch(Finetuning& f) {
     if (improved) {
       save_module_file(*f.model, session.layout().classifier_weights());
       state.best = BestEpoch{.epoch = epoch + 1, .step = state.step, .value = value};
-      state.without_improvement = 0;
-    } else {
-      ++state.without_improvement;
     }
-    stop_now = f.settings.patience > 0 && state.without_improvement >= f.settings.patience;
+    record_valid_epoch(state, improved, task::metric_value(row, "loss"));
+    stop_now = patience_exhausted(state, f.settings.patience);
     if (stop_now) {
       log("finetune")
-          ->info("early stopping: {} epoch(s) without a better valid {}", f.settings.patience,
-                 f.settings.metric);
+          ->info("early stopping: {} epoch(s) without a better valid {} or a lower valid loss",
+                 f.settings.patience, f.settings.metric);
     }
   }
   if (session.agree(stop_now)) state.stopped_early = true;

@@ -23,7 +23,17 @@ void load_fine_tuned(ModelFolder& folder) {
   const auto& task = folder.card.task;
   try {
     folder.task = task::task_kind(task.at("kind").get<std::string>()).from_description(task);
-    folder.classifier = models::make_classifier(folder.encoder, task);
+    // The head's width must be the task's, or every prediction row would name the wrong class.
+    if (task.at("outputs").get<std::int64_t>() != folder.task->outputs()) {
+      throw Error(folder.layout.model_card().string() + ": the head has " +
+                  task.at("outputs").dump() + " outputs, but the task's classes, labels or " +
+                  "targets make " + std::to_string(folder.task->outputs()));
+    }
+    try {
+      folder.classifier = models::make_classifier(folder.encoder, task);
+    } catch (const Error& e) {
+      throw Error(folder.layout.model_card().string() + ": " + e.what());
+    }
     folder.chunk = task.at("chunk").get<std::int64_t>();
     folder.rc_average = task.value("rc_average", false);
     folder.bf16 = task.value("precision", std::string("fp32")) == "bf16";
@@ -57,6 +67,8 @@ ModelFolder load_model_folder(const std::filesystem::path& dir, const torch::Dev
     folder.encoder = models::make_encoder(folder.card.encoder);
   } catch (const nlohmann::json::exception& e) {
     throw Error(folder.layout.model_card().string() + " is malformed (" + e.what() + ")");
+  } catch (const Error& e) {
+    throw Error(folder.layout.model_card().string() + ": " + e.what());
   }
   // Weights are read onto the CPU, then moved.
   if (folder.card.fine_tuned()) {

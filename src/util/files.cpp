@@ -6,18 +6,6 @@
 
 namespace genolm {
 
-void write_file_atomically(const std::filesystem::path& file, std::string_view contents) {
-  const auto temp = std::filesystem::path(file.string() + ".tmp");
-  {
-    std::ofstream out(temp, std::ios::binary);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    if (!out) throw Error("cannot write " + temp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, file, ec);
-  if (ec) throw Error("cannot write " + file.string() + ": " + ec.message());
-}
-
 void write_json_atomically(const std::filesystem::path& file, const nlohmann::json& json) {
   write_file_atomically(file, json.dump(2) + "\n");
 }

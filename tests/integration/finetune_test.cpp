@@ -390,6 +390,24 @@ TEST_F(Finetune, BadInputsAreClearErrors) {
 
 // With encoder.from the encoder's architecture and sizes come from the pretraining run: a [model]
 // key that would choose them is not read, and says so; model.drop_mult still applies.
+// A model.json whose head and classes disagree once made predict write misaligned rows, exit 0.
+TEST_F(Finetune, AModelCardWhoseHeadAndClassesDisagreeIsRefused) {
+  const auto copy = *dir_ / "runs" / "motif_damaged";
+  std::filesystem::copy(*dir_ / "runs" / "motif", copy,
+                        std::filesystem::copy_options::recursive);
+  auto card = nlohmann::json::parse(test::read_text(copy / "model.json"));
+  card["task"]["classes"] = {"no", "yes", "maybe"};
+  test::write_text(copy / "model.json", card.dump(2));
+  EXPECT_NE(run("predict --device cpu --model " + copy.string() + " --input " +
+                (*dir_ / "test.tsv").string() + " --out " + (*dir_ / "damaged.tsv").string()),
+            0);
+  EXPECT_NE(err().find((copy / "model.json").string() +
+                       ": the head has 2 outputs, but the task's classes, labels or targets make 3"),
+            std::string::npos)
+      << err();
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "damaged.tsv"));
+}
+
 TEST_F(Finetune, AModelSizeBesideAPretrainedEncoderIsAClearError) {
   EXPECT_EQ(run("finetune --config " + recipe("sized").string() + " --set model.emb_size=64"), 1);
   EXPECT_NE(err().find("recipe key 'model.emb_size' is not read by 'genolm finetune' when "

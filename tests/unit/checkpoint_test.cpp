@@ -33,6 +33,9 @@ TEST(Checkpoints, RoundTripRestoresModelOptimizerStateAndRandomness) {
   state.wall_seconds = 12.5;
   state.loader_rng = "12345 678";
   state.carried = {torch::randn({1, 2, 3}), torch::randn({1, 2, 3})};
+  state.best = BestEpoch{.epoch = 2, .step = 6, .value = 0.75};
+  state.without_improvement = 1;
+  state.lowest_valid_loss = 0.4375;
   Checkpoints checkpoints(dir / "checkpoints", 2);
   checkpoints.save(*first.model, first.optimizer, state);
   const auto after_save = torch::rand({3});
@@ -47,6 +50,11 @@ TEST(Checkpoints, RoundTripRestoresModelOptimizerStateAndRandomness) {
   EXPECT_EQ(loaded.position, 1234u);
   EXPECT_EQ(loaded.tokens, 99999u);
   EXPECT_EQ(loaded.loader_rng, "12345 678");
+  ASSERT_TRUE(loaded.best.has_value());
+  EXPECT_EQ(loaded.best->epoch, 2);
+  EXPECT_EQ(loaded.best->value, 0.75);
+  EXPECT_EQ(loaded.without_improvement, 1);
+  EXPECT_EQ(loaded.lowest_valid_loss, std::optional<double>(0.4375));
   ASSERT_EQ(loaded.carried.size(), 2u);
   EXPECT_TRUE(torch::equal(loaded.carried[1], state.carried[1]));
   EXPECT_TRUE(torch::equal(torch::rand({3}), after_save));  // the generator continues alike

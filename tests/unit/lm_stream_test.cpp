@@ -21,11 +21,11 @@ struct Split {
     std::iota(ids.begin(), ids.end(), 0);
     writer.append(ids);
     writer.close();
-    nlohmann::json manifest = {{"shards", nlohmann::json::array()}};
+    nlohmann::json manifest = {{"shards", nlohmann::json::array()}, {"tokens", writer.tokens()}};
     for (const auto& shard : writer.shards()) {
       manifest["shards"].push_back({{"file", shard.file}, {"tokens", shard.tokens}});
     }
-    split = TokenSplit(dir.path(), manifest, 2);
+    split = TokenSplit(dir.path(), manifest, 2, "test split");
   }
 };
 

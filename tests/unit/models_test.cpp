@@ -274,6 +274,35 @@ TEST(ModelFactory, RebuildsFromItsDescription) {
   EXPECT_THROW(make_encoder({{"arch", "gru"}}), std::exception);
 }
 
+// model.json is read from disk: sizes that would crash (0 layers, 0 heads) or allocate without
+// bound are errors naming the field and the range, before anything is built.
+TEST(ModelFactory, DescriptionSizesAreRangeCheckedBeforeAnythingIsBuilt) {
+  const auto lstm = AwdLstm(tiny_lstm(0.5)).describe();
+  const auto transformer = Transformer(tiny_transformer("learned")).describe();
+  const auto error_with = [](nlohmann::json description, const char* key,
+                             const nlohmann::json& value) {
+    description[key] = value;
+    return test::error_of([&] { make_encoder(description); });
+  };
+  EXPECT_EQ(error_with(lstm, "layers", 0),
+            "model description's \"layers\" is 0 (expected 1 to 256)");
+  EXPECT_EQ(error_with(lstm, "vocab_size", std::int64_t{1} << 40),
+            "model description's \"vocab_size\" is 1099511627776 (expected 1 to 1048576)");
+  EXPECT_EQ(error_with(lstm, "hidden_p", 1.5),
+            "model description's \"hidden_p\" is 1.500000 (expected a dropout probability from 0 "
+            "to below 1)");
+  EXPECT_EQ(error_with(transformer, "heads", 0),
+            "model description's \"heads\" is 0 (expected 1 to " +
+                transformer["emb_size"].dump() + ")");
+  EXPECT_NE(error_with(transformer, "heads", 3).find("is not a multiple of its \"heads\" 3"),
+            std::string::npos);
+  auto huge = lstm;
+  huge["vocab_size"] = 1 << 20;
+  EXPECT_EQ(error_with(huge, "emb_size", 4096),
+            "model description's embedding of 1048576 tokens x 4096 is larger than any genolm "
+            "makes (1073741824 values)");
+}
+
 }  // namespace
 }  // namespace genolm::models
 

@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "data/token_corpus.h"
 #include "genolm/error.h"
 #include "support/test_files.h"
 
@@ -55,6 +56,59 @@ TEST(TokenShards, TruncatedShardIsReportedNotRead) {
     EXPECT_NE(std::string(e.what()).find("has 10 bytes, expected 12"), std::string::npos)
         << e.what();
   }
+}
+
+// A corpus folder holding `manifest` as corpus.json and a real 500-token shard of 2-byte tokens.
+std::string corpus_error(const test::TempDir& dir, const std::string& manifest) {
+  test::write_text(dir / "train-00000.u16", std::string(1000, '\1'));
+  test::write_text(dir / "corpus.json", manifest);
+  return test::error_of([&] { TokenCorpus corpus(dir.path()); });
+}
+
+std::string manifest_with(const std::string& train_shards, const std::string& train_tokens,
+                          const std::string& vocab = "\"vocab_size\": 71") {
+  return R"({"format": "genolm-corpus", "format_version": 1, "token_bytes": 2, )" + vocab +
+         R"(, "splits": {"train": {"shards": [)" + train_shards + R"(], "tokens": )" +
+         train_tokens + R"(}, "valid": {"shards": [], "tokens": 0}}})";
+}
+
+TEST(TokenCorpusManifest, ATokenCountThatWrapsTheSizeCheckIsAClearError) {
+  // ../shared/reliability/corpus_tokens_wrap.json: 2^63 + 500 tokens of 2 bytes wraps to 1000.
+  test::TempDir dir;
+  const std::string wrapping = "9223372036854776308";
+  const auto message = corpus_error(
+      dir, manifest_with(R"({"file": "train-00000.u16", "tokens": )" + wrapping + "}", wrapping));
+  EXPECT_EQ(message, "corpus shard " + (dir / "train-00000.u16").string() +
+                         " has 1000 bytes, expected more than 2^64 (" + wrapping +
+                         " tokens of 2 bytes): truncated or from another build");
+}
+
+TEST(TokenCorpusManifest, ShardNamesStayInsideTheFolderAndTotalsMustAgree) {
+  test::TempDir dir;
+  const auto manifest = (dir / "corpus.json").string();
+  EXPECT_EQ(
+      corpus_error(dir, manifest_with(R"({"file": "../train-00000.u16", "tokens": 500})", "500")),
+      manifest +
+          " split \"train\": shard file \"../train-00000.u16\" is not a file name "
+          "inside the corpus folder");
+  EXPECT_EQ(
+      corpus_error(dir, manifest_with(R"({"file": "train-00000.u16", "tokens": 500})", "501")),
+      manifest + " split \"train\": \"tokens\" is 501, but its shards hold 500");
+  EXPECT_EQ(
+      corpus_error(dir, manifest_with(R"({"file": "train-00000.u16", "tokens": 500})", "500")), "");
+}
+
+TEST(TokenCorpusManifest, TheVocabularySizeIsCheckedBeforeItSizesAnything) {
+  test::TempDir dir;
+  const auto manifest = (dir / "corpus.json").string();
+  const std::string shard = R"({"file": "train-00000.u16", "tokens": 500})";
+  const std::string expected =
+      manifest + ": \"vocab_size\" must be a whole number from 1 to 1048576";
+  EXPECT_EQ(corpus_error(dir, manifest_with(shard, "500", "\"no_vocab\": 1")), expected);
+  EXPECT_EQ(corpus_error(dir, manifest_with(shard, "500", "\"vocab_size\": 5000000000")), expected);
+  EXPECT_EQ(corpus_error(dir, manifest_with(shard, "500", "\"vocab_size\": \"71\"")), expected);
+  EXPECT_EQ(corpus_error(dir, manifest_with(shard, "500", "\"vocab_size\": 70000")),
+            manifest + ": \"vocab_size\" 70000 does not fit token_bytes 2");
 }
 
 }  // namespace

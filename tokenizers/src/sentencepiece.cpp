@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "../spm_bridge/spm_bridge.h"
+#include "genolm/atomic_file.h"
 #include "genolm/error.h"
 #include "genolm/remove_tree.h"
 
@@ -212,10 +213,7 @@ nlohmann::json SentencePieceTokenizer::parameters() const {
 }
 
 void SentencePieceTokenizer::save_files(const std::filesystem::path& dir) const {
-  const auto file = dir / kModelFileName;
-  std::ofstream out(file, std::ios::binary);
-  out.write(model_bytes_.data(), static_cast<std::streamsize>(model_bytes_.size()));
-  if (!out) throw Error("cannot write " + file.string());
+  write_file_atomically(dir / kModelFileName, model_bytes_);
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "genolm/atomic_file.h"
 #include "genolm/error.h"
 #include "genolm/tokenizers/character.h"
 #include "genolm/tokenizers/kmer.h"
@@ -60,16 +61,7 @@ void Tokenizer::save(const std::filesystem::path& dir) const {
   }
   manifest["specials"] = specials;
 
-  // Written under a temporary name and renamed, so a folder never holds half a manifest.
-  const auto final_path = dir / kManifestFileName;
-  const auto temp_path = dir / (std::string(kManifestFileName) + ".tmp");
-  {
-    std::ofstream out(temp_path);
-    out << manifest.dump(2) << '\n';
-    if (!out) throw Error("cannot write " + temp_path.string());
-  }
-  std::filesystem::rename(temp_path, final_path, ec);
-  if (ec) throw Error("cannot write " + final_path.string() + ": " + ec.message());
+  write_file_atomically(dir / kManifestFileName, manifest.dump(2) + "\n");
 }
 
 nlohmann::json read_tokenizer_manifest(const std::filesystem::path& dir) {

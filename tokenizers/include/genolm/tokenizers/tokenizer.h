@@ -18,6 +18,11 @@
 
 namespace genolm::tokenizers {
 
+// The largest vocabulary genolm makes or reads (specials included): a recipe's
+// tokenizer.vocab_size stops here, 8-mers need 65,543. Counts read from files are checked
+// against it before they size an embedding.
+inline constexpr std::int64_t kMaxVocabularySize = std::int64_t{1} << 20;
+
 inline constexpr int kManifestFormatVersion = 1;
 inline constexpr std::string_view kManifestFileName = "tokenizer.json";
 
