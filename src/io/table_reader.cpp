@@ -74,9 +74,23 @@ class TableReader::Source {
   bool first_block_ = true;
 };
 
+namespace {
+
+void free_parser(void* parser) {
+  csv_free(static_cast<csv_parser*>(parser));
+  delete static_cast<csv_parser*>(parser);
+}
+
+// A UTF-8 byte-order mark, which spreadsheet programs put before the first column's name.
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+}  // namespace
+
 TableReader::TableReader(const std::filesystem::path& path, char delimiter)
-    : source_(std::make_unique<Source>(path)), delimiter_(delimiter), parser_(new csv_parser) {
-  auto* parser = static_cast<csv_parser*>(parser_);
+    : source_(std::make_unique<Source>(path)),
+      delimiter_(delimiter),
+      parser_(new csv_parser{}, free_parser) {
+  auto* parser = static_cast<csv_parser*>(parser_.get());
   if (csv_init(parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
     throw Error(path.string() + ": cannot initialise the CSV parser");
   }
@@ -86,6 +100,7 @@ TableReader::TableReader(const std::filesystem::path& path, char delimiter)
   if (!source_->next_line(pending_line_)) {
     throw Error(path.string() + ": empty file (expected a table with a header line)");
   }
+  if (pending_line_.rfind(kByteOrderMark, 0) == 0) pending_line_.erase(0, kByteOrderMark.size());
   if (delimiter_ == 0) delimiter_ = delimiter_from_name(path);
   if (delimiter_ == 0) delimiter_ = pending_line_.find('\t') != std::string::npos ? '\t' : ',';
   csv_set_delim(parser, static_cast<unsigned char>(delimiter_));
@@ -102,11 +117,7 @@ TableReader::TableReader(const std::filesystem::path& path, char delimiter)
   }
 }
 
-TableReader::~TableReader() {
-  auto* parser = static_cast<csv_parser*>(parser_);
-  csv_free(parser);
-  delete parser;
-}
+TableReader::~TableReader() = default;
 
 const std::filesystem::path& TableReader::path() const {
   return source_->path();
@@ -125,7 +136,7 @@ void TableReader::on_row(int /*terminator*/, void* self) {
 }
 
 bool TableReader::fill() {
-  auto* parser = static_cast<csv_parser*>(parser_);
+  auto* parser = static_cast<csv_parser*>(parser_.get());
   while (ready_.empty() && !finished_) {
     std::string line;
     if (!pending_line_.empty()) {

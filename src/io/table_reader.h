@@ -52,7 +52,8 @@ class TableReader {
   class Source;
   std::unique_ptr<Source> source_;
   char delimiter_;
-  void* parser_;  // struct csv_parser
+  // struct csv_parser, owned from the first line of the constructor: one that throws frees it too.
+  std::unique_ptr<void, void (*)(void*)> parser_;
   std::vector<std::string> header_;
   std::vector<std::string> fields_;
   std::deque<Parsed> ready_;

@@ -8,6 +8,7 @@
 
 #include "genolm/error.h"
 #include "genolm/remove_tree.h"
+#include "run/run_lock.h"
 #include "util/files.h"
 #include "util/log.h"
 
@@ -60,7 +61,15 @@ void remove_run_files(const RunLayout& run) {
 }  // namespace
 
 std::string run_name(const config::Recipe& recipe, const std::filesystem::path& recipe_file) {
-  if (!recipe.string("run.name").empty()) return recipe.string("run.name");
+  if (const auto& name = recipe.string("run.name"); !name.empty()) {
+    // A name, not a path: "../x" or "a/b" would put the run outside run.dir.
+    if (name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      throw Error("run.name '" + name +
+                  "' must be a folder name, not a path (the parent folder is run.dir)");
+    }
+    return name;
+  }
   if (!recipe_file.empty()) return recipe_file.stem().string();
   return "run";
 }
@@ -80,6 +89,12 @@ bool has_trained(const RunLayout& run) {
 RunLayout open_run_folder(const config::Recipe& recipe, const std::filesystem::path& recipe_file,
                           config::Command command, bool resume) {
   const RunLayout run = run_layout(recipe, recipe_file);
+  if (resume && !std::filesystem::exists(run.config())) {
+    throw Error("nothing to resume: " + run.dir().string() + " holds no run (no config.toml)");
+  }
+  // Locked before anything in it is read or replaced: another process may be training there.
+  std::filesystem::create_directories(run.dir());
+  lock_run_folder(run.dir());
   const bool exists = std::filesystem::exists(run.config());
   const bool replace = exists && !resume;
   if (replace && has_trained(run)) {

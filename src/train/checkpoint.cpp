@@ -11,6 +11,7 @@
 
 #include "genolm/error.h"
 #include "train/device.h"
+#include "train/module_file.h"
 
 namespace genolm::train {
 namespace {
@@ -121,10 +122,7 @@ void Checkpoints::save(const torch::nn::Module& model, const torch::optim::Optim
 
   char name[32];
   std::snprintf(name, sizeof name, "step-%08lld.pt", static_cast<long long>(state.step));
-  const auto file = dir_ / name;
-  const auto temp = dir_ / (std::string(name) + ".tmp");
-  archive.save_to(temp.string());
-  std::filesystem::rename(temp, file);
+  save_archive_atomically(archive, dir_ / name);
 
   auto files = checkpoint_files(dir_);
   for (std::size_t i = 0; i + static_cast<std::size_t>(keep_) < files.size(); ++i) {

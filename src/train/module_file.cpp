@@ -4,18 +4,26 @@
 
 #include <string>
 
+#include "genolm/atomic_file.h"
 #include "genolm/error.h"
 #include "train/device.h"
 
 namespace genolm::train {
 
+void save_archive_atomically(torch::serialize::OutputArchive& archive,
+                             const std::filesystem::path& file) {
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, std::size_t size) -> std::size_t {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  write_file_atomically(file, bytes);
+}
+
 void save_module_file(const torch::nn::Module& module, const std::filesystem::path& file) {
   torch::serialize::OutputArchive archive;
   module.save(archive);
-  auto temp = file;
-  temp += ".tmp";
-  archive.save_to(temp.string());
-  std::filesystem::rename(temp, file);
+  save_archive_atomically(archive, file);
 }
 
 void load_module_file(torch::nn::Module& module, const std::filesystem::path& file) {

@@ -3,13 +3,21 @@
 // evaluate and embed read, beside the full checkpoints of checkpoint.h.
 
 #include <torch/nn/module.h>
+#include <torch/serialize/output-archive.h>
 
 #include <filesystem>
 
 namespace genolm::train {
 
-// Written under a temporary name and renamed, so a file that exists is whole.
+// Written all or nothing (genolm/atomic_file.h), so a file that exists is whole; a full disk is a
+// genolm::Error naming the file, and the previous version stays.
 void save_module_file(const torch::nn::Module& module, const std::filesystem::path& file);
+
+// An archive serialised in memory, then written all or nothing. LibTorch's own file writer
+// finishes the file in a destructor, which on a full disk throws during unwinding and ends the
+// process through std::terminate, leaving a .tmp behind.
+void save_archive_atomically(torch::serialize::OutputArchive& archive,
+                             const std::filesystem::path& file);
 
 // Loads onto the module's own device, whichever device saved the file. Throws genolm::Error naming
 // the file when it cannot be read or does not fit the module.

@@ -86,6 +86,19 @@ bool TrainingSession::resume() {
       log(area_)->info("resumed from {} at step {}", latest->string(), state_.step);
       resumed = true;
     } else {
+      // Saved weights without a checkpoint (deleted, or another disk's): starting over would
+      // overwrite them. A run killed before its first checkpoint saved none, and starts over.
+      bool saved_weights = false;
+      for (const auto& file : {layout_.encoder_weights(), layout_.language_model_weights(),
+                               layout_.classifier_weights()}) {
+        if (writer() && std::filesystem::exists(file)) saved_weights = true;
+      }
+      if (comm_->all_reduce_sum(saved_weights ? 1.0 : 0.0) > 0) {
+        throw Error("cannot resume " + layout_.dir().string() + ": " +
+                    layout_.checkpoints().string() +
+                    " holds no checkpoint to continue from, and starting over would overwrite "
+                    "the weights it saved (start a new run under another run.name)");
+      }
       log(area_)->warn("no checkpoint in {}: starting from step 0", layout_.checkpoints().string());
     }
   }

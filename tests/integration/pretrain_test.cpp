@@ -175,6 +175,18 @@ TEST_F(Pretrain, CorruptCheckpointIsAClearError) {
   const std::string err = test::read_text(dir_ / "err.txt");
   EXPECT_NE(err.find("cannot be read: it is truncated or corrupted"), std::string::npos) << err;
   EXPECT_EQ(run(recipe("other"), "--resume"), 1);  // nothing to resume
+
+  // Without any checkpoint, --resume once started over silently and overwrote encoder.pt.
+  const auto encoder = dir_ / "runs" / "corrupt" / "encoder.pt";
+  const std::string weights = test::read_text(encoder);
+  remove_tree(checkpoints);
+  EXPECT_EQ(run(file, "--set train.max_steps=80 --resume"), 1);
+  const std::string no_checkpoint = test::read_text(dir_ / "err.txt");
+  EXPECT_NE(no_checkpoint.find("holds no checkpoint to continue from, and starting over would "
+                               "overwrite the weights it saved"),
+            std::string::npos)
+      << no_checkpoint;
+  EXPECT_EQ(test::read_text(encoder), weights);
 }
 
 // A start that stops before its first step (here on a missing FASTA) leaves a run folder that the

@@ -1,5 +1,8 @@
 #include "support/test_files.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -55,6 +58,38 @@ std::string error_of(const std::function<void()>& action) {
     return e.what();
   }
   return "";
+}
+
+std::string error_with_file_size_limit(std::size_t bytes, const std::function<void()>& action) {
+  int channel[2];
+  if (::pipe(channel) != 0) return "pipe failed";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(channel[0]);
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit cap{bytes, bytes};
+    ::setrlimit(RLIMIT_FSIZE, &cap);
+    std::string message = "no error";
+    try {
+      action();
+    } catch (const Error& e) {
+      message = e.what();
+    } catch (const std::exception& e) {
+      message = std::string("another exception: ") + e.what();
+    }
+    [[maybe_unused]] const auto sent = ::write(channel[1], message.data(), message.size());
+    ::_exit(0);
+  }
+  ::close(channel[1]);
+  std::string message;
+  char buffer[512];
+  for (::ssize_t n; (n = ::read(channel[0], buffer, sizeof buffer)) > 0;)
+    message.append(buffer, static_cast<std::size_t>(n));
+  ::close(channel[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status)) return "the child ended by signal " + std::to_string(WTERMSIG(status));
+  return message;
 }
 
 std::string random_dna(std::size_t length, unsigned seed) {

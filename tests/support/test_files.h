@@ -29,6 +29,11 @@ std::string read_text(const std::filesystem::path& file);
 // The message of the genolm::Error that `action` throws, or "" when it throws none.
 std::string error_of(const std::function<void()>& action);
 
+// Runs `action` in a child process whose files may not grow past `bytes` (RLIMIT_FSIZE: writes
+// fail with EFBIG as they fail with ENOSPC on a full disk) and returns its genolm::Error message,
+// "no error", or what else went wrong. The child keeps the limit away from the test runner.
+std::string error_with_file_size_limit(std::size_t bytes, const std::function<void()>& action);
+
 // A deterministic pseudo-random DNA string of `length` bases over ACGT.
 std::string random_dna(std::size_t length, unsigned seed);
 

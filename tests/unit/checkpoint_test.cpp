@@ -5,6 +5,7 @@
 
 #include "genolm/error.h"
 #include "support/test_files.h"
+#include "train/module_file.h"
 
 namespace genolm::train {
 namespace {
@@ -75,6 +76,36 @@ TEST(Checkpoints, KeepsTheNewestK) {
   EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000010.pt"));
   EXPECT_TRUE(std::filesystem::exists(dir / "c" / "step-00000020.pt"));
   EXPECT_EQ(checkpoints.latest()->filename(), "step-00000030.pt");
+}
+
+// LibTorch's file writer once ended the process through std::terminate on a full disk and left a
+// .tmp; now the save is an error naming the file, and the checkpoints already there stay whole.
+TEST(Checkpoints, AFullDiskIsAClearErrorAndKeepsTheCheckpointsThere) {
+  test::TempDir dir;
+  Trainee setup;
+  Checkpoints checkpoints(dir / "c", 3);
+  TrainingState state;
+  state.step = 1;
+  checkpoints.save(*setup.model, setup.optimizer, state);
+  const std::string first = test::read_text(dir / "c" / "step-00000001.pt");
+  state.step = 2;
+  const auto message = test::error_with_file_size_limit(
+      first.size() / 2, [&] { checkpoints.save(*setup.model, setup.optimizer, state); });
+  EXPECT_EQ(message.rfind("cannot write " + (dir / "c" / "step-00000002.pt").string(), 0), 0u)
+      << message;
+  EXPECT_NE(message.find("File too large"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000002.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000002.pt.tmp"));
+  EXPECT_EQ(test::read_text(dir / "c" / "step-00000001.pt"), first);
+  EXPECT_EQ(checkpoints.latest()->filename(), "step-00000001.pt");
+
+  const auto weights = dir / "encoder.pt";
+  save_module_file(*setup.model, weights);
+  const std::string saved = test::read_text(weights);
+  const auto weights_message = test::error_with_file_size_limit(
+      saved.size() / 2, [&] { save_module_file(*setup.model, weights); });
+  EXPECT_EQ(weights_message.rfind("cannot write " + weights.string(), 0), 0u) << weights_message;
+  EXPECT_EQ(test::read_text(weights), saved);
 }
 
 TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {

@@ -3,7 +3,10 @@
 // the recipe it started with (what may change is the schema's to say).
 #include "run/run_folder.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "genolm/remove_tree.h"
 #include "support/test_files.h"
@@ -126,6 +129,35 @@ TEST_F(RunFolder, TheNameIsRunNameElseTheRecipeFilesStemElseRun) {
   recipe.set("run.name=mine");
   EXPECT_EQ(run_name(recipe, "configs/pretrain/ecoli.toml"), "mine");
   EXPECT_EQ(run_layout(recipe, "").dir(), std::filesystem::path("runs") / "mine");
+}
+
+// Two processes in one run folder would mix their files: the second is refused, naming the first.
+TEST_F(RunFolder, AFolderAnotherProcessHoldsIsRefusedNamingIt) {
+  const auto folder = layout().dir();
+  std::filesystem::create_directories(folder);
+  test::write_text(folder / ".lock", "4242\n");
+  const int other = ::open((folder / ".lock").c_str(), O_RDWR);  // another process's lock
+  ASSERT_GE(other, 0);
+  ASSERT_EQ(::flock(other, LOCK_EX | LOCK_NB), 0);
+  EXPECT_EQ(test::error_of([&] { open(recipe(), false); }),
+            "run folder " + folder.string() +
+                " is in use by another genolm process (pid 4242): two runs in one folder would "
+                "mix their files; wait for it to end, or stop it");
+  EXPECT_FALSE(std::filesystem::exists(layout().config()));  // nothing written
+  ::close(other);
+  open(recipe(), false);  // free again; this process may open its own folder twice
+  open(recipe(), true);
+  EXPECT_NE(test::read_text(folder / ".lock"), "4242\n");
+}
+
+TEST_F(RunFolder, TheNameIsAFolderNameNotAPath) {
+  for (const std::string name : {"../escaped", "a/b", ".."}) {
+    EXPECT_EQ(test::error_of([&] { open(recipe("run.name=" + name), false); }),
+              "run.name '" + name +
+                  "' must be a folder name, not a path (the parent folder is "
+                  "run.dir)");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "escaped"));
 }
 
 }  // namespace

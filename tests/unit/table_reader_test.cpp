@@ -49,6 +49,23 @@ TEST(TableReader, TsvByNameOrByHeaderAndCrlf) {
   }
 }
 
+// Spreadsheet programs start a UTF-8 CSV with a byte-order mark; it once became part of the first
+// column's name ("\ufeffid"), so ids silently turned into row numbers.
+TEST(TableReader, AByteOrderMarkIsNotPartOfTheFirstColumnsName) {
+  test::TempDir dir;
+  const std::string text = "\xEF\xBB\xBFid,sequence\nr1,ACGT\n";
+  test::write_text(dir / "bom.csv", text);
+  test::write_gzip(dir / "bom.csv.gz", text);
+  for (const char* name : {"bom.csv", "bom.csv.gz"}) {
+    TableReader table(dir / name);
+    EXPECT_TRUE(table.has_column("id")) << name;
+    EXPECT_EQ(table.column("id"), 0u) << name;
+    const auto rows = rows_of(table);
+    ASSERT_EQ(rows.size(), 1u) << name;
+    EXPECT_EQ(rows[0][0], "r1") << name;
+  }
+}
+
 TEST(TableReader, MissingColumnListsTheColumns) {
   test::TempDir dir;
   test::write_text(dir / "t.csv", "id,seq\na,AC\n");
