@@ -12,6 +12,7 @@
 #include "genolm/error.h"
 #include "io/labelled.h"
 #include "io/npy_writer.h"
+#include "io/tsv_field.h"
 #include "models/pooling_head.h"
 #include "models/sequence_classifier.h"
 #include "train/device.h"
@@ -96,7 +97,7 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
     }
     npy->append(vectors.data_ptr<float>(), static_cast<std::size_t>(vectors.size(0)));
     for (const auto& id : examples.ids)
-      ids_text += id + "\n";
+      ids_text += io::tsv_field(id) + "\n";
     total += examples.size();
     block.clear();
   };

@@ -24,7 +24,8 @@ std::string shard_file_name(const nlohmann::json& shard, const std::string& wher
 }  // namespace
 
 TokenSplit::TokenSplit(const std::filesystem::path& dir, const nlohmann::json& split_manifest,
-                       int width, const std::string& where) {
+                       int width, const std::string& where, std::int64_t vocab_size)
+    : where_(where), vocab_size_(vocab_size) {
   for (const auto& shard : split_manifest.at("shards")) {
     const auto tokens = shard.at("tokens").get<std::uint64_t>();
     // Checked against the file's real size before anything is mapped or summed.
@@ -39,9 +40,18 @@ TokenSplit::TokenSplit(const std::filesystem::path& dir, const nlohmann::json& s
   }
 }
 
+void TokenSplit::outside_vocabulary(std::int32_t token, std::uint64_t index) const {
+  throw Error(where_ + ": token " + std::to_string(token) + " at position " +
+              std::to_string(index) + " is outside the vocabulary of " +
+              std::to_string(vocab_size_) + " (a damaged shard, or one of another corpus)");
+}
+
 std::int32_t TokenSplit::operator[](std::uint64_t i) const {
   const auto shard = std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin() - 1;
-  return shards_[static_cast<std::size_t>(shard)][i - starts_[static_cast<std::size_t>(shard)]];
+  const auto token =
+      shards_[static_cast<std::size_t>(shard)][i - starts_[static_cast<std::size_t>(shard)]];
+  if (token < 0 || token >= vocab_size_) outside_vocabulary(token, i);
+  return token;
 }
 
 void TokenSplit::read(std::uint64_t begin, std::size_t count, std::int32_t* out) const {
@@ -60,6 +70,7 @@ void TokenSplit::read(std::uint64_t begin, std::size_t count, std::int32_t* out)
       offset = 0;
     }
     out[i] = shards_[shard][offset++];
+    if (out[i] < 0 || out[i] >= vocab_size_) outside_vocabulary(out[i], begin + i);
   }
 }
 
@@ -94,10 +105,11 @@ TokenCorpus::TokenCorpus(const std::filesystem::path& dir) : dir_(dir) {
       throw Error(file.string() + ": \"vocab_size\" " + vocab->dump() +
                   " does not fit token_bytes 2");
     }
+    const auto vocab_size = vocab->get<std::int64_t>();
     train_ = TokenSplit(dir, manifest_.at("splits").at("train"), width,
-                        file.string() + " split \"train\"");
+                        file.string() + " split \"train\"", vocab_size);
     valid_ = TokenSplit(dir, manifest_.at("splits").at("valid"), width,
-                        file.string() + " split \"valid\"");
+                        file.string() + " split \"valid\"", vocab_size);
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": malformed corpus manifest (" + e.what() + ")");
   }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,9 +23,11 @@ inline constexpr int kCorpusFormatVersion = 1;
 class TokenSplit {
  public:
   TokenSplit() = default;
-  // `where` names the manifest and split in errors.
+  // `where` names the manifest and split in errors. Every token read is checked to be below
+  // `vocab_size`: a damaged shard must give an error, not an embedding read out of bounds.
   TokenSplit(const std::filesystem::path& dir, const nlohmann::json& split_manifest, int width,
-             const std::string& where);
+             const std::string& where,
+             std::int64_t vocab_size = std::numeric_limits<std::int32_t>::max());
 
   std::uint64_t size() const { return total_; }
   std::int32_t operator[](std::uint64_t i) const;
@@ -35,6 +38,9 @@ class TokenSplit {
   std::vector<MappedShard> shards_;
   std::vector<std::uint64_t> starts_;  // first global index of each shard
   std::uint64_t total_ = 0;
+  std::string where_;
+  std::int64_t vocab_size_ = std::numeric_limits<std::int32_t>::max();
+  [[noreturn]] void outside_vocabulary(std::int32_t token, std::uint64_t index) const;
 };
 
 class TokenCorpus {

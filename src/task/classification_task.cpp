@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "genolm/error.h"
+#include "io/tsv_field.h"
 #include "task/task.h"
 #include "train/task_metrics.h"
 
@@ -87,7 +88,7 @@ class ClassificationTask final : public Task {
     const std::size_t width = predictions.width;
     for (std::size_t i = 0; i < examples.size(); ++i) {
       const double* row = predictions.values.data() + i * width;
-      out << examples.ids[i];
+      out << io::tsv_field(examples.ids[i]);
       if (truth) out << "\t" << scheme_.classes[static_cast<std::size_t>(examples.classes[i])];
       out << "\t"
           << scheme_.classes[static_cast<std::size_t>(std::max_element(row, row + width) - row)];

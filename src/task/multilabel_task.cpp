@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "genolm/error.h"
+#include "io/tsv_field.h"
 #include "task/task.h"
 #include "train/task_metrics.h"
 
@@ -91,7 +92,7 @@ class MultilabelTask final : public Task {
       out << "\tprob_" << name;
     out << "\n";
     for (std::size_t i = 0; i < examples.size(); ++i) {
-      out << examples.ids[i];
+      out << io::tsv_field(examples.ids[i]);
       if (truth)
         for (std::size_t l = 0; l < width; ++l)
           out << "\t" << examples.targets[i * width + l];

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "genolm/error.h"
+#include "io/tsv_field.h"
 #include "task/task.h"
 #include "train/task_metrics.h"
 
@@ -131,7 +132,7 @@ class RegressionTask final : public Task {
     const std::size_t width = predictions.width;
     for (std::size_t i = 0; i < examples.size(); ++i) {
       const double* row = predictions.values.data() + i * width;
-      out << examples.ids[i];
+      out << io::tsv_field(examples.ids[i]);
       for (std::size_t t = 0; t < width; ++t) {
         if (truth) out << "\t" << examples.targets[i * width + t];
         out << "\t" << row[t];

@@ -115,6 +115,13 @@ TEST(MultilabelTask, PredictionFileHasTruthThenOneProbabilityColumnPerLabel) {
             "id\tprob_dnase\tprob_ctcf\n"
             "r0\t0.25\t0.5\n"
             "r1\t0.125\t1\n");
+  // An id from a quoted CSV field may hold a tab or a line break: escaped, every row keeps its
+  // columns (written as is, it once shifted them).
+  unlabelled.ids = {"a\tb", "c\nd\\"};
+  EXPECT_EQ(task->prediction_table(unlabelled, predictions),
+            "id\tprob_dnase\tprob_ctcf\n"
+            "a\\tb\t0.25\t0.5\n"
+            "c\\nd\\\\\t0.125\t1\n");
 }
 
 TEST(MultilabelTask, ModelJsonPartRebuildsTheTask) {

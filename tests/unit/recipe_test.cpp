@@ -53,6 +53,17 @@ TEST(Recipe, UnknownSectionAndTopLevelKeys) {
             std::string::npos);
 }
 
+// A value that is not UTF-8 once went into config.toml, which --resume then could not read.
+TEST(Recipe, AValueThatIsNotUtf8IsRefused) {
+  Recipe recipe;
+  EXPECT_EQ(test::error_of([&] { recipe.set("run.name=caf\xE9"); }),
+            "--set run.name: the value is not valid UTF-8 (recipes are UTF-8 text)");
+  EXPECT_EQ(test::error_of([&] { recipe.set("run.name=\xED\xA0\x80"); }),  // a surrogate
+            "--set run.name: the value is not valid UTF-8 (recipes are UTF-8 text)");
+  recipe.set("run.name=caf\xC3\xA9_\xF0\x9F\xA7\xAC");  // café_🧬
+  EXPECT_EQ(recipe.string("run.name"), "caf\xC3\xA9_\xF0\x9F\xA7\xAC");
+}
+
 TEST(Recipe, WrongTypeNamesKeyAndTypes) {
   test::TempDir dir;
   test::write_text(dir / "r.toml", "[train]\nbatch_size = \"big\"\n");

@@ -111,5 +111,19 @@ TEST(TokenCorpusManifest, TheVocabularySizeIsCheckedBeforeItSizesAnything) {
             manifest + ": \"vocab_size\" 70000 does not fit token_bytes 2");
 }
 
+TEST(TokenCorpusManifest, ATokenOutsideTheVocabularyIsAnErrorNotAnOutOfBoundsRead) {
+  test::TempDir dir;
+  // The shard's bytes are all 1: every 2-byte token is 257, beyond a vocabulary of 71.
+  ASSERT_EQ(
+      corpus_error(dir, manifest_with(R"({"file": "train-00000.u16", "tokens": 500})", "500")), "");
+  const TokenCorpus corpus(dir.path());
+  std::vector<std::int32_t> out(10);
+  const std::string expected = (dir / "corpus.json").string() +
+                               " split \"train\": token 257 at position 3 is outside the "
+                               "vocabulary of 71 (a damaged shard, or one of another corpus)";
+  EXPECT_EQ(test::error_of([&] { corpus.train().read(3, 10, out.data()); }), expected);
+  EXPECT_EQ(test::error_of([&] { corpus.train()[3]; }), expected);
+}
+
 }  // namespace
 }  // namespace genolm::data
