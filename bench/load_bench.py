@@ -7,8 +7,10 @@ batch 32 x 70, bf16) for a fixed number of steps with every core the machine has
 default), reading a corpus built once beforehand. Tokens per second come from metrics.jsonl: the
 mean `tokens_per_s` of the train rows after the first (start-up and the first window excluded).
 For each policy: one run alone, then two identical runs started together; the figure is each
-concurrent run's tokens/s over the lone run's. Policies: genolm's default (whatever `genolm`
-sets when OMP_WAIT_POLICY is unset), and OMP_WAIT_POLICY=active and =passive set by hand.
+concurrent run's tokens/s over the lone run's. Policies: genolm's default (`genolm` sets
+GOMP_SPINCOUNT=1000 for genolm-train when neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set), and
+OMP_WAIT_POLICY=active and =passive set by hand. Any GOMP_SPINCOUNT in this script's environment
+is passed on (to try other spin counts).
 Goal (issue 14): each of two concurrent runs keeps at least 40% of its lone throughput.
 
 Usage (from the repository root, on an otherwise idle machine, after scripts/setup):
@@ -24,13 +26,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out", "load")
 RECIPE = os.path.join(ROOT, "configs", "quickstart", "chr22_awd_lstm.toml")
-POLICIES = [("genolm default", None), ("active", "active"), ("passive", "passive")]
+POLICIES = [("default", "genolm default", None), ("active", "active", "active"),
+            ("passive", "passive", "passive")]
 
 
 def environment(policy):
     env = dict(os.environ)
     env.pop("OMP_WAIT_POLICY", None)
     env.pop("OMP_NUM_THREADS", None)
+    if policy is not None:
+        env.pop("GOMP_SPINCOUNT", None)
     if policy is not None:
         env["OMP_WAIT_POLICY"] = policy
     return env
@@ -64,14 +69,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--genolm", default=os.path.join(ROOT, "build", "genolm"))
     parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--policies", default="default,active,passive",
+                        help="which rows to run, of default, active and passive (active spins: "
+                             "two at once on few cores may take many minutes)")
     args = parser.parse_args()
+    chosen = args.policies.split(",")
     os.makedirs(OUT, exist_ok=True)
     corpus = os.path.join(OUT, "corpus")
     if not os.path.exists(os.path.join(corpus, "corpus.json")):
         subprocess.run([args.genolm, "--log-level", "warn", "corpus", "--config", RECIPE,
                         "--out", corpus, "--overwrite"], cwd=ROOT, check=True)
     rows = []
-    for label, policy in POLICIES:
+    for key, label, policy in POLICIES:
+        if key not in chosen:
+            continue
         alone = tokens_per_second(start(args.genolm, "alone", corpus, args.steps, policy), "alone")
         pair = [start(args.genolm, f"pair{i}", corpus, args.steps, policy) for i in (1, 2)]
         together = [tokens_per_second(p, f"pair{i}") for i, p in zip((1, 2), pair)]

@@ -34,6 +34,13 @@ int main(int argc, char** argv) {
   if (command &&
       std::find(torch_commands.begin(), torch_commands.end(), *command) != torch_commands.end()) {
     const auto binary = train_binary();
+    // OpenMP threads that spin while they wait make two trainings on one machine starve each
+    // other: with libgomp's default spin each kept 24% of its lone speed, 12% at 20,000 spins.
+    // 1,000 spins keep each at 58% for 8% less alone; never spinning (OMP_WAIT_POLICY=passive)
+    // keeps 83% but costs 25% alone (bench/RESULTS.md, bench/load_bench.py). libgomp reads this
+    // when genolm-train starts; a wait policy or spin count the user set stands.
+    if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr)
+      setenv("GOMP_SPINCOUNT", "1000", /*overwrite=*/1);
     execv(binary.c_str(), argv);
     std::cerr << "genolm: error: cannot run " << binary.string() << " for '" << *command
               << "': " << std::strerror(errno) << " (build it with scripts/setup)\n";

@@ -55,6 +55,28 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_NE(genolm(dir, "no-such-command").status, 0);
 }
 
+// Spinning OpenMP waiters made two trainings on one machine keep 24% of their lone speed each;
+// genolm hands genolm-train a short spin (bench/RESULTS.md), unless the user chose otherwise.
+TEST(Cli, TrainingCommandsGetAShortOpenMpSpinUnlessTheUserSetOne) {
+  test::TempDir dir;
+  const auto fake_train = dir / "print-env";
+  test::write_text(fake_train,
+                   "#!/bin/sh\necho \"spin=$GOMP_SPINCOUNT policy=$OMP_WAIT_POLICY\"\n");
+  std::filesystem::permissions(fake_train, std::filesystem::perms::owner_all);
+  const std::string train =
+      "env -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY GENOLM_TRAIN_BINARY=" + fake_train.string() + " ";
+  const auto environment_of = [&](const std::string& settings) {
+    const auto out = dir / "env.txt";
+    const std::string command =
+        train + settings + " " + GENOLM_BINARY + " pretrain >" + out.string() + " 2>&1 </dev/null";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return test::read_text(out);
+  };
+  EXPECT_EQ(environment_of(""), "spin=1000 policy=\n");
+  EXPECT_EQ(environment_of("OMP_WAIT_POLICY=active"), "spin= policy=active\n");
+  EXPECT_EQ(environment_of("GOMP_SPINCOUNT=300000"), "spin=300000 policy=\n");
+}
+
 TEST(Cli, TokenizerTrainEncodeAndCorpus) {
   test::TempDir dir;
   test::write_text(dir / "g.fa", ">g1 test\n" + test::random_dna(20000, 1) + "\n>g2\nACGTN\n");
