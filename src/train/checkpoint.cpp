@@ -88,7 +88,7 @@ void Checkpoints::save(const torch::nn::Module& model, const torch::optim::Optim
                        const TrainingState& state) const {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive model_archive;
-  model.save(model_archive);
+  save_module_with_checksum(model, model_archive);
   archive.write("model", model_archive);
   torch::serialize::OutputArchive optimizer_archive;
   optimizer.save(optimizer_archive);
@@ -145,7 +145,7 @@ TrainingState Checkpoints::load(const std::filesystem::path& file, torch::nn::Mo
     archive.load_from(file.string(), device_of(model));
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
-    model.load(model_archive);
+    load_module_and_check(model, model_archive, file);
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     optimizer.load(optimizer_archive);

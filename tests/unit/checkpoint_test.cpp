@@ -108,6 +108,49 @@ TEST(Checkpoints, AFullDiskIsAClearErrorAndKeepsTheCheckpointsThere) {
   EXPECT_EQ(test::read_text(weights), saved);
 }
 
+// LibTorch's reader checks no checksum: a flipped byte inside a weight once loaded silently.
+TEST(ModuleFile, AFlippedByteInTheWeightsIsAnErrorNamingTheFile) {
+  test::TempDir dir;
+  torch::manual_seed(0);
+  torch::nn::Linear saved(torch::nn::LinearOptions(64, 64));
+  const auto file = dir / "encoder.pt";
+  save_module_file(*saved, file);
+
+  torch::nn::Linear loaded(torch::nn::LinearOptions(64, 64));
+  load_module_file(*loaded, file);  // intact: loads, and holds the same weights
+  EXPECT_TRUE(torch::equal(loaded->weight, saved->weight));
+
+  // The weight matrix is 16 KiB of the file's ~18; flip a bit of a float in the middle of it.
+  std::string bytes = test::read_text(file);
+  const auto at = bytes.find(std::string(
+      reinterpret_cast<const char*>(saved->weight.data_ptr<float>() + 2048), sizeof(float)));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1] = static_cast<char>(bytes[at + 1] ^ 0x10);
+  test::write_text(file, bytes);
+  EXPECT_EQ(test::error_of([&] { load_module_file(*loaded, file); }),
+            file.string() + " is damaged: its weights do not match the checksum saved with them");
+}
+
+TEST(Checkpoints, AFlippedByteInTheModelsWeightsIsAnErrorNamingTheFile) {
+  test::TempDir dir;
+  Trainee setup;
+  Checkpoints checkpoints(dir / "c", 2);
+  TrainingState state;
+  state.step = 3;
+  checkpoints.save(*setup.model, setup.optimizer, state);
+  const auto file = *checkpoints.latest();
+  std::string bytes = test::read_text(file);
+  const std::string weights(reinterpret_cast<const char*>(setup.model->weight.data_ptr<float>()),
+                            setup.model->weight.numel() * sizeof(float));
+  const auto at = bytes.find(weights);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 5] = static_cast<char>(bytes[at + 5] ^ 0x04);
+  test::write_text(file, bytes);
+  Trainee other;
+  EXPECT_EQ(test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
+            file.string() + " is damaged: its weights do not match the checksum saved with them");
+}
+
 TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {
   test::TempDir dir;
   Trainee setup;
