@@ -1,8 +1,11 @@
 #include "train/checkpoint.h"
 
+#include <zlib.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <torch/cuda.h>
+#include <torch/optim/adamw.h>
 #include <torch/serialize.h>
 
 #include <algorithm>
@@ -12,6 +15,7 @@
 #include "genolm/error.h"
 #include "train/device.h"
 #include "train/module_file.h"
+#include "train/optimizer_state_key.h"
 
 namespace genolm::train {
 namespace {
@@ -78,6 +82,29 @@ std::vector<std::filesystem::path> checkpoint_files(const std::filesystem::path&
   return files;
 }
 
+// CRC-32 of AdamW's state (each parameter's step and moments, parameters in group order), or
+// nothing for another optimizer. A flipped byte in the moments once resumed as NaN losses.
+std::optional<std::int64_t> optimizer_checksum(const torch::optim::Optimizer& optimizer) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto& state = optimizer.state();
+  for (const auto& group : optimizer.param_groups()) {
+    for (const auto& parameter : group.params()) {
+      const auto found = state.find(optimizer_state_key(state, parameter));
+      if (found == state.end()) continue;
+      const auto* adamw = dynamic_cast<const torch::optim::AdamWParamState*>(found->second.get());
+      if (adamw == nullptr) return std::nullopt;
+      const std::int64_t step = adamw->step();
+      crc = crc32_z(crc, reinterpret_cast<const Bytef*>(&step), sizeof step);
+      for (const auto& tensor : {adamw->exp_avg(), adamw->exp_avg_sq(), adamw->max_exp_avg_sq()}) {
+        if (!tensor.defined()) continue;
+        const auto bytes = tensor.detach().to(torch::kCPU).contiguous();
+        crc = crc32_z(crc, static_cast<const Bytef*>(bytes.data_ptr()), bytes.nbytes());
+      }
+    }
+  }
+  return static_cast<std::int64_t>(crc);
+}
+
 }  // namespace
 
 Checkpoints::Checkpoints(std::filesystem::path dir, int keep) : dir_(std::move(dir)), keep_(keep) {
@@ -93,6 +120,8 @@ void Checkpoints::save(const torch::nn::Module& model, const torch::optim::Optim
   torch::serialize::OutputArchive optimizer_archive;
   optimizer.save(optimizer_archive);
   archive.write("optimizer", optimizer_archive);
+  if (const auto crc = optimizer_checksum(optimizer))
+    archive.write("optimizer_crc32", torch::tensor(*crc, torch::kInt64));
 
   const nlohmann::json counters = {{"format_version", kFormatVersion},
                                    {"step", state.step},
@@ -149,6 +178,14 @@ TrainingState Checkpoints::load(const std::filesystem::path& file, torch::nn::Mo
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     optimizer.load(optimizer_archive);
+    torch::Tensor saved_crc;
+    if (archive.try_read("optimizer_crc32", saved_crc)) {  // absent from earlier checkpoints
+      const auto crc = optimizer_checksum(optimizer);
+      if (crc && *crc != saved_crc.to(torch::kCPU).item<std::int64_t>()) {
+        throw Error(file.string() +
+                    " is damaged: its optimizer state does not match the checksum saved with it");
+      }
+    }
 
     // A fresh tensor for every read: reading into a defined tensor re-seats it in place.
     auto read_tensor = [&archive](const std::string& key) {

@@ -6,26 +6,12 @@
 
 #include <cmath>
 #include <memory>
-#include <sstream>
 #include <string>
-#include <type_traits>
+
+#include "train/optimizer_state_key.h"
 
 namespace genolm::train {
 namespace {
-
-// LibTorch 1.13 keys optimizer state by the TensorImpl's address written as text; 2.x by the
-// address itself. Ours must match, since AdamW::step() reads the same state when the fused pass
-// cannot run and checkpoints save it.
-template <typename StateMap>
-typename StateMap::key_type state_key_in(const StateMap& /*state*/, const torch::Tensor& p) {
-  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) {
-    std::ostringstream address;  // as 1.13's c10::guts::to_string writes a pointer
-    address << p.unsafeGetTensorImpl();
-    return address.str();
-  } else {
-    return p.unsafeGetTensorImpl();
-  }
-}
 
 using torch::optim::AdamWOptions;
 using torch::optim::AdamWParamState;
@@ -77,7 +63,7 @@ bool FusedAdamW::fused_pass_covers_every_parameter() {
       const auto type = p.scalar_type();
       if ((type != at::kFloat && type != at::kDouble) || !fusable(p, p) || !fusable(p.grad(), p))
         return false;
-      const auto found = state_.find(state_key_in(state_, p));
+      const auto found = state_.find(optimizer_state_key(state_, p));
       if (found == state_.end()) continue;
       const auto& state = static_cast<const AdamWParamState&>(*found->second);
       if (!fusable(state.exp_avg(), p) || !fusable(state.exp_avg_sq(), p)) return false;
@@ -102,7 +88,7 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
     const auto& options = static_cast<const AdamWOptions&>(group.options());
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto& slot = state_[state_key_in(state_, p)];
+      auto& slot = state_[optimizer_state_key(state_, p)];
       if (!slot) {
         auto fresh = std::make_unique<AdamWParamState>();
         fresh->step(0);

@@ -151,6 +151,31 @@ TEST(Checkpoints, AFlippedByteInTheModelsWeightsIsAnErrorNamingTheFile) {
             file.string() + " is damaged: its weights do not match the checksum saved with them");
 }
 
+TEST(Checkpoints, AFlippedByteInTheOptimizersMomentsIsAnErrorNamingTheFile) {
+  test::TempDir dir;
+  torch::manual_seed(0);
+  Trainee setup;
+  setup.step();  // AdamW now holds moments
+  Checkpoints checkpoints(dir / "c", 2);
+  TrainingState state;
+  state.step = 1;
+  checkpoints.save(*setup.model, setup.optimizer, state);
+  const auto file = *checkpoints.latest();
+  auto& moments =
+      static_cast<torch::optim::AdamWParamState&>(*setup.optimizer.state().begin()->second);
+  const auto exp_avg_sq = moments.exp_avg_sq().contiguous();
+  std::string bytes = test::read_text(file);
+  const auto at = bytes.find(
+      std::string(reinterpret_cast<const char*>(exp_avg_sq.data_ptr()), exp_avg_sq.nbytes()));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 2] = static_cast<char>(bytes[at + 2] ^ 0x20);
+  test::write_text(file, bytes);
+  Trainee other;
+  EXPECT_EQ(
+      test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
+      file.string() + " is damaged: its optimizer state does not match the checksum saved with it");
+}
+
 TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {
   test::TempDir dir;
   Trainee setup;
