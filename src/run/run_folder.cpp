@@ -101,10 +101,7 @@ RunLayout open_run_folder(const config::Recipe& recipe, const std::filesystem::p
     throw Error("run folder " + run.dir().string() +
                 " already exists: continue it with --resume, or set another run.name");
   }
-  if (!exists && resume) {
-    throw Error("nothing to resume: " + run.dir().string() + " holds no run (no config.toml)");
-  }
-  if (exists && resume) {
+  if (resume) {  // config.toml exists: checked before the lock
     config::Recipe saved;
     saved.merge_file(run.config());
     for (const auto& key : recipe.differences(saved, command)) {

@@ -21,6 +21,19 @@ struct Trainee {
   }
 };
 
+// Flips `mask` in byte `offset` of the first copy of `tensor`'s bytes inside `file`: damage in
+// tensor data, which LibTorch's reader does not notice. False when the bytes are not found.
+bool flip_inside(const std::filesystem::path& file, const torch::Tensor& tensor, std::size_t offset,
+                 char mask) {
+  const auto data = tensor.contiguous();
+  std::string bytes = test::read_text(file);
+  const auto at = bytes.find(std::string(static_cast<const char*>(data.data_ptr()), data.nbytes()));
+  if (at == std::string::npos) return false;
+  bytes[at + offset] = static_cast<char>(bytes[at + offset] ^ mask);
+  test::write_text(file, bytes);
+  return true;
+}
+
 TEST(Checkpoints, RoundTripRestoresModelOptimizerStateAndRandomness) {
   test::TempDir dir;
   torch::manual_seed(0);
@@ -121,12 +134,7 @@ TEST(ModuleFile, AFlippedByteInTheWeightsIsAnErrorNamingTheFile) {
   EXPECT_TRUE(torch::equal(loaded->weight, saved->weight));
 
   // The weight matrix is 16 KiB of the file's ~18; flip a bit of a float in the middle of it.
-  std::string bytes = test::read_text(file);
-  const auto at = bytes.find(std::string(
-      reinterpret_cast<const char*>(saved->weight.data_ptr<float>() + 2048), sizeof(float)));
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 1] = static_cast<char>(bytes[at + 1] ^ 0x10);
-  test::write_text(file, bytes);
+  ASSERT_TRUE(flip_inside(file, saved->weight.flatten().slice(0, 2048, 2049), 1, 0x10));
   EXPECT_EQ(test::error_of([&] { load_module_file(*loaded, file); }),
             file.string() + " is damaged: its weights do not match the checksum saved with them");
 }
@@ -139,13 +147,7 @@ TEST(Checkpoints, AFlippedByteInTheModelsWeightsIsAnErrorNamingTheFile) {
   state.step = 3;
   checkpoints.save(*setup.model, setup.optimizer, state);
   const auto file = *checkpoints.latest();
-  std::string bytes = test::read_text(file);
-  const std::string weights(reinterpret_cast<const char*>(setup.model->weight.data_ptr<float>()),
-                            setup.model->weight.numel() * sizeof(float));
-  const auto at = bytes.find(weights);
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 5] = static_cast<char>(bytes[at + 5] ^ 0x04);
-  test::write_text(file, bytes);
+  ASSERT_TRUE(flip_inside(file, setup.model->weight, 5, 0x04));
   Trainee other;
   EXPECT_EQ(test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
             file.string() + " is damaged: its weights do not match the checksum saved with them");
@@ -163,13 +165,7 @@ TEST(Checkpoints, AFlippedByteInTheOptimizersMomentsIsAnErrorNamingTheFile) {
   const auto file = *checkpoints.latest();
   auto& moments =
       static_cast<torch::optim::AdamWParamState&>(*setup.optimizer.state().begin()->second);
-  const auto exp_avg_sq = moments.exp_avg_sq().contiguous();
-  std::string bytes = test::read_text(file);
-  const auto at = bytes.find(
-      std::string(reinterpret_cast<const char*>(exp_avg_sq.data_ptr()), exp_avg_sq.nbytes()));
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 2] = static_cast<char>(bytes[at + 2] ^ 0x20);
-  test::write_text(file, bytes);
+  ASSERT_TRUE(flip_inside(file, moments.exp_avg_sq(), 2, 0x20));
   Trainee other;
   EXPECT_EQ(
       test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
