@@ -127,7 +127,7 @@ pretrain_encoder() {  # pretrain_encoder RUN_NAME
   log "pretrain runs/$name: ${args[*]}"
   genolm "$LOGS/pretrain_$name.log" pretrain --config "${args[@]}"
   local status=ok
-  ((RC == 0)) && [[ -f runs/$name/encoder.pt ]] || status="failed rc=$RC"
+  ((RC == 0)) && [[ -f runs/$name/encoder.safetensors ]] || status="failed rc=$RC"
   printf '%s\t%s\t%s\t%s\n' "$name" "$status" "$WALL" \
     "$(quote "$BIN" --threads "$THREADS" pretrain --config "${args[@]}")" >>"$PRETRAIN_RESULTS"
   log "pretrain runs/$name: $status (${WALL}s)"
@@ -145,7 +145,7 @@ finetune_one() {  # finetune_one TASK ENCODER CONFIG [--set ...]
     # (E. coli from scratch: MCC 0.15 under the recipe's stages, 0.74 so; bench/RESULTS.md).
     args+=(--set encoder.from= --set model.emb_size=128 --set model.hidden_size=512
       --set 'finetune.stage_epochs=[12]' --set 'finetune.stage_lrs=[2e-3]')
-  elif [[ ! -f $encoder_run/encoder.pt ]]; then
+  elif [[ ! -f $encoder_run/encoder.safetensors ]]; then
     if ((PRETRAIN)) && pretrain_encoder "${encoder_run#runs/}"; then :; else
       log "finetune $name: not run, $encoder_run missing"
       ledger "$name" "$task" "$enc" "not run: $encoder_run missing" "" "" "" ""

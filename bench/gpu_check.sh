@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libcli11-dev libtomlplusplus-dev
   libtomlplusplus3 nlohmann-json3-dev libcsv-dev libcsv3 libsentencepiece-dev libsentencepiece0
-  zlib1g-dev libgtest-dev googletest)
+  zlib1g-dev libgtest-dev googletest libssl-dev libssl3)
 
 if [ "${1:-}" = fetch ]; then
   mkdir -p .gpudeps && (cd .gpudeps && apt-get download "${packages[@]}")

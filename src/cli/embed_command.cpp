@@ -52,12 +52,12 @@ std::filesystem::path ids_file(const std::filesystem::path& out) {
 torch::Tensor embed_block(models::Encoder& encoder,
                           const std::vector<std::vector<std::int32_t>>& tokens,
                           const EmbedFlags& flags, std::int64_t chunk) {
-  return train::map_in_length_batches(
-      tokens, flags.input.batch_size, train::device_of(encoder),
-      [&](const train::BatchTensors& batch) {
-        const auto states = models::encode_in_chunks(encoder, batch.ids, chunk, 0);
-        return models::masked_pool(states, batch.lengths, pooling_of(flags.pool));
-      });
+  return train::map_in_length_batches(tokens, flags.input.batch_size, train::device_of(encoder),
+                                      [&](const train::BatchTensors& batch) {
+                                        return models::pool_in_chunks(encoder, batch.ids,
+                                                                      batch.lengths, chunk,
+                                                                      pooling_of(flags.pool));
+                                      });
 }
 
 int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <sstream>
 
+#include "dist/store_authentication.h"
 #include "genolm/error.h"
 
 namespace genolm::dist {
@@ -147,6 +148,15 @@ Communicator::Communicator(const World& world, std::string backend, std::chrono:
                 " s (rank 0 hosts the rendezvous there; are all ranks started with the same "
                 "MASTER_ADDR and MASTER_PORT?): " +
                 one_line(e));
+  }
+  try {
+    authenticate_ranks(*group_->store, world, where);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(
+        "rank " + std::to_string(rank_) + ": the rendezvous at " + where +
+        " broke off while the ranks proved the job token (another rank failed?): " + one_line(e));
   }
   try {
     if (backend_ == "gloo") {

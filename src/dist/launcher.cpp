@@ -17,6 +17,7 @@
 #include <string_view>
 #include <thread>
 
+#include "dist/job_token.h"
 #include "genolm/error.h"
 #include "util/log.h"
 
@@ -206,8 +207,10 @@ bool has_name(std::string_view entry, std::string_view name) {
          entry[name.size()] == '=';
 }
 
-// This process's environment with torchrun's variables for one worker in place of any inherited.
-std::vector<std::string> worker_environment(const LaunchOptions& options, int local_rank) {
+// This process's environment with torchrun's variables for one worker in place of any inherited,
+// and `job_token` (when not empty) as GENOLM_JOB_TOKEN.
+std::vector<std::string> worker_environment(const LaunchOptions& options, int local_rank,
+                                            const std::string& job_token) {
   const std::vector<std::pair<std::string, std::string>> set = {
       {"RANK", std::to_string(options.node_rank * options.nproc + local_rank)},
       {"WORLD_SIZE", std::to_string(options.nnodes * options.nproc)},
@@ -229,6 +232,7 @@ std::vector<std::string> worker_environment(const LaunchOptions& options, int lo
   }
   for (const auto& [name, value] : set)
     environment.push_back(name + "=" + value);
+  if (!job_token.empty()) environment.push_back(std::string(kJobTokenVariable) + "=" + job_token);
   // Without it, every worker's OpenMP would take every core: nproc times too many threads.
   if (!has_omp_threads) {
     environment.push_back("OMP_NUM_THREADS=" + std::to_string(threads_per_worker(options.nproc)));
@@ -327,9 +331,13 @@ int launch(const LaunchOptions& options, const std::vector<std::string>& worker_
   validate(options, worker_argv);
   auto argv_strings = worker_argv;
   const auto argv = c_strings(argv_strings);
+  // A one-node job's ranks are all started here, so they can share a secret drawn now; the
+  // nodes of a larger job must be given the same one (GENOLM_JOB_TOKEN) by whoever starts them.
+  const bool inherited = std::getenv(kJobTokenVariable) != nullptr;
+  const std::string job_token = !inherited && options.nnodes == 1 ? random_hex_secret() : "";
   std::vector<std::vector<std::string>> environments;
   for (int local = 0; local < options.nproc; ++local) {
-    environments.push_back(worker_environment(options, local));
+    environments.push_back(worker_environment(options, local, job_token));
   }
   std::vector<std::vector<char*>> envps;
   for (auto& environment : environments)

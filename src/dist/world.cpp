@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "dist/job_token.h"
 #include "genolm/error.h"
 
 namespace genolm::dist {
@@ -77,6 +78,7 @@ void read_master(World& world) {
     }
     world.master_port = *port;
   }
+  world.job_token = variable(kJobTokenVariable).value_or("");
 }
 
 World from_torchrun() {

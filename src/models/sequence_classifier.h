@@ -17,6 +17,13 @@ namespace genolm::models {
 torch::Tensor encode_in_chunks(Encoder& encoder, const torch::Tensor& ids, std::int64_t chunk,
                                std::int64_t grad_tokens);
 
+// masked_pool(encode_in_chunks(encoder, ids, chunk, 0), lengths, how), without autograd, in memory
+// that does not grow with T: each chunk's states are folded into the running last, max and sum
+// and dropped. What embed and inference use, so a record of a megabase costs its tokens, not
+// T x D states (0.6 GB for 1 Mbp before).
+torch::Tensor pool_in_chunks(Encoder& encoder, const torch::Tensor& ids,
+                             const torch::Tensor& lengths, std::int64_t chunk, Pooling how);
+
 class SequenceClassifier final : public torch::nn::Module {
  public:
   SequenceClassifier(std::shared_ptr<Encoder> encoder, const PoolingHeadOptions& head,
@@ -24,7 +31,8 @@ class SequenceClassifier final : public torch::nn::Module {
 
   // ids [B, T] (right-padded), lengths [B] -> outputs [B, head outputs] in fp32.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& lengths);
-  // The features the head reads ([B, 3D] pooled, or [B, P*F] by position).
+  // The features the head reads ([B, 3D] pooled, or [B, P*F] by position). Without autograd a
+  // pooling head reads the encoder's states chunk by chunk (pool_in_chunks).
   torch::Tensor pooled(const torch::Tensor& ids, const torch::Tensor& lengths);
 
   // The encoder's layer groups, then the head: discriminative learning rates and gradual

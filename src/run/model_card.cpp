@@ -39,12 +39,14 @@ std::string direction_name(ReadingDirection direction) {
 }
 
 void write_model_card(const std::filesystem::path& file, const ModelCard& card) {
+  const RunLayout names("");
   nlohmann::json weights = nlohmann::json::object();
   if (card.fine_tuned()) {
-    weights["classifier"] = "classifier.pt";
+    weights["classifier"] = names.classifier_weights().filename().string();
   } else {
-    weights["encoder"] = "encoder.pt";
-    if (card.has_language_model) weights["language_model"] = "language_model.pt";
+    weights["encoder"] = names.encoder_weights().filename().string();
+    if (card.has_language_model)
+      weights["language_model"] = names.language_model_weights().filename().string();
   }
   write_json_atomically(file, {{"format", kModelCardFormat},
                                {"version", card.version},

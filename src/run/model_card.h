@@ -4,7 +4,8 @@
 // manifest and full vocabulary), the direction the model reads, the task ("language_model" or a
 // fine-tuned task) and which weight files hold what. Cards of earlier versions ({"encoder",
 // "task"} alone) still load: the missing fields are taken from the folder (the tokenizer) or
-// their old meaning (forward; encoder.pt, or classifier.pt for a fine-tuned task).
+// their old meaning (forward; encoder.safetensors, or classifier.safetensors for a fine-tuned
+// task).
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -26,7 +27,7 @@ struct ModelCard {
   nlohmann::json tokenizer;  // tokenizer.json's manifest plus "vocabulary": [token, ...]
   ReadingDirection direction = ReadingDirection::forward;
   nlohmann::json task = "language_model";  // or the fine-tuned task's object
-  bool has_language_model = false;         // language_model.pt: encoder and decoder
+  bool has_language_model = false;         // language_model.safetensors: encoder and decoder
 
   bool fine_tuned() const { return task.is_object(); }
 };

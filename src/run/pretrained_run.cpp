@@ -77,12 +77,14 @@ PretrainedRun open_pretrained_run(const config::Recipe& recipe, const Pretrained
     throw Error(use.key + " " + from.string() +
                 " is a fine-tuned run; name the pretraining run its encoder came from");
   }
-  run.weights =
+  const auto weights =
       use.whole_language_model ? run.layout.language_model_weights() : run.layout.encoder_weights();
-  if (!has_card || !std::filesystem::exists(run.weights)) {
+  const auto saved = existing_weights(weights);
+  if (!has_card || !saved) {
     throw Error(use.key + " " + from.string() + " is not a pretraining run folder (expected " +
-                "model.json and " + run.weights.filename().string() + " there)");
+                "model.json and " + weights.filename().string() + " there)");
   }
+  run.weights = *saved;
   check_same_tokenizer(recipe, changed, tokenizers::read_tokenizer_manifest(run.layout.tokenizer()),
                        use, from);
   return run;

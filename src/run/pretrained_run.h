@@ -25,14 +25,15 @@ struct PretrainedRunUse {
   std::string command;  // "genolm finetune", "genolm pretrain"
   // [model] keys the command still reads beside the run (fine-tuning's model.drop_mult).
   std::vector<std::string> model_keys_read;
-  // Which weights it needs: the whole language model (language_model.pt) or the encoder.
+  // Which weights it needs: the whole language model (language_model.safetensors) or the encoder.
   bool whole_language_model = false;
 };
 
 struct PretrainedRun {
   RunLayout layout{""};
   ModelCard card;
-  std::filesystem::path weights;  // encoder.pt or language_model.pt, as the use asks
+  std::filesystem::path
+      weights;  // encoder.safetensors or language_model.safetensors, as the use asks
 };
 
 // Opens the run the recipe's `use.key` names. Throws genolm::Error when it is not a pretraining

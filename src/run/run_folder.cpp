@@ -81,7 +81,7 @@ RunLayout run_layout(const config::Recipe& recipe, const std::filesystem::path& 
 bool has_trained(const RunLayout& run) {
   for (const auto& weights :
        {run.encoder_weights(), run.language_model_weights(), run.classifier_weights()}) {
-    if (std::filesystem::exists(weights)) return true;
+    if (existing_weights(weights)) return true;
   }
   return holds_a_file(run.checkpoints()) || non_empty_file(run.metrics()) || last_step(run) > 0;
 }

@@ -19,8 +19,9 @@ std::string run_name(const config::Recipe& recipe, const std::filesystem::path& 
 RunLayout run_layout(const config::Recipe& recipe, const std::filesystem::path& recipe_file);
 
 // Whether the run in `run` reached a step: it holds a checkpoint of any rank, exported weights
-// (encoder.pt, language_model.pt, classifier.pt), a row in metrics.jsonl, or a run.json whose
-// last_step is above 0. A run folder that has not trained holds nothing a new start cannot redo.
+// (encoder.safetensors, language_model.safetensors, classifier.safetensors), a row in
+// metrics.jsonl, or a run.json whose last_step is above 0. A run folder that has not trained holds
+// nothing a new start cannot redo.
 bool has_trained(const RunLayout& run);
 
 // Creates or reopens the run folder the recipe names, writes config.toml (the keys `command`

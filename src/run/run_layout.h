@@ -6,10 +6,12 @@
 //   run.json             status, sizes, timings: what the report and a person read
 //   model.json           the model card: what rebuilds the model (run/model_card.h)
 //   tokenizer/           the tokenizer folder
-//   encoder.pt           the encoder's weights (pretraining; fine-tuning reads it)
-//   language_model.pt    the whole language model, encoder and decoder (pretraining)
-//   classifier.pt        the fine-tuned model, encoder and head (fine-tuning)
-//   checkpoints/         step-N.pt for rank 0, rank-R/step-N.pt for the others
+//   encoder.safetensors  the encoder's weights (pretraining; fine-tuning reads it)
+//   language_model.safetensors  the whole language model, encoder and decoder (pretraining)
+//   classifier.safetensors      the fine-tuned model, encoder and head (fine-tuning)
+//   checkpoints/         step-N.safetensors for rank 0, rank-R/step-N.safetensors for the others
+// Folders of earlier versions hold the same weights and checkpoints as .pt TorchScript archives;
+// readers find those through existing_weights and load them with a warning.
 //   corpus/              the token corpus pretraining built from data.train (when not prebuilt)
 //   metrics.jsonl        one JSON row per logged step, evaluation and test
 //   train.log            every log line of every session
@@ -24,9 +26,20 @@
 //   report.html          the folds side by side, linked to their own reports
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace genolm::run {
+
+// Weights as a reader finds them: `weights` (one of RunLayout's) when it exists, else the .pt
+// archive an earlier version wrote in its place when that exists, else nothing.
+inline std::optional<std::filesystem::path> existing_weights(const std::filesystem::path& weights) {
+  if (std::filesystem::exists(weights)) return weights;
+  auto old = weights;
+  old.replace_extension(".pt");
+  if (std::filesystem::exists(old)) return old;
+  return std::nullopt;
+}
 
 class RunLayout {
  public:
@@ -39,9 +52,11 @@ class RunLayout {
   std::filesystem::path run_json() const { return dir_ / "run.json"; }
   std::filesystem::path model_card() const { return dir_ / "model.json"; }
   std::filesystem::path tokenizer() const { return dir_ / "tokenizer"; }
-  std::filesystem::path encoder_weights() const { return dir_ / "encoder.pt"; }
-  std::filesystem::path language_model_weights() const { return dir_ / "language_model.pt"; }
-  std::filesystem::path classifier_weights() const { return dir_ / "classifier.pt"; }
+  std::filesystem::path encoder_weights() const { return dir_ / "encoder.safetensors"; }
+  std::filesystem::path language_model_weights() const {
+    return dir_ / "language_model.safetensors";
+  }
+  std::filesystem::path classifier_weights() const { return dir_ / "classifier.safetensors"; }
   std::filesystem::path checkpoints() const { return dir_ / "checkpoints"; }
   // Rank 0 checkpoints into the run's own folder, the others beside it.
   std::filesystem::path rank_checkpoints(int rank) const {

@@ -1,8 +1,9 @@
 #pragma once
 // Checkpoints: everything a run needs to continue exactly where it stopped, in one file: model,
 // optimizer, the encoder's carried state, data position, random-number states and counters.
-// Files are written under a temporary name and renamed, so a checkpoint that exists is whole; the
-// newest K are kept.
+// Files are safetensors (io/safetensors.h: data only, checksummed), written all or nothing, so a
+// checkpoint that exists is whole; the newest K are kept. The .pt archives of earlier versions are
+// still read.
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -47,13 +48,14 @@ class Checkpoints {
  public:
   Checkpoints(std::filesystem::path dir, int keep);
 
-  // Writes step-NNNNNNNN.pt (temp + rename), then removes all but the newest `keep`.
+  // Writes step-NNNNNNNN.safetensors (all or nothing), then removes all but the newest `keep`.
   void save(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
             const TrainingState& state) const;
   // The newest checkpoint, if any.
   std::optional<std::filesystem::path> latest() const;
   // Restores model, optimizer (built beforehand with the same options), state and the global
-  // torch random generator. Throws genolm::Error naming the file if it is truncated or corrupt.
+  // torch random generator. Throws genolm::Error naming the file if it is truncated, damaged or
+  // does not fit the model and optimizer.
   TrainingState load(const std::filesystem::path& file, torch::nn::Module& model,
                      torch::optim::Optimizer& optimizer) const;
 

@@ -1,6 +1,6 @@
 #pragma once
 // Where a fine-tuning run's encoder and tokenizer come from: the language model of a pretraining
-// run (encoder.from: its encoder.pt, model.json and tokenizer), or a new encoder of the recipe's
+// run (encoder.from: its encoder.safetensors, model.json and tokenizer), or a new encoder of the recipe's
 // [model] with the recipe's tokenizer.
 
 #include <filesystem>
@@ -16,7 +16,7 @@ namespace genolm::train {
 struct EncoderStart {
   std::unique_ptr<tokenizers::Tokenizer> tokenizer;
   nlohmann::json description;     // as pretrained (the language model's dropouts)
-  std::filesystem::path weights;  // encoder.pt of the pretraining run; empty: random weights
+  std::filesystem::path weights;  // encoder.safetensors of the pretraining run; empty: random weights
   std::filesystem::path from;     // the pretraining run folder; empty: from scratch
   // The pretrained run's reading direction, or encoder.backward's for a new encoder: the
   // fine-tuned model reads its sequences the same way.

@@ -356,8 +356,8 @@ RunOutcome test_and_finish(Finetuning& f) {
     return RunOutcome::finished;
   }
   if (!state.tested) {
-    if (std::filesystem::exists(layout.classifier_weights()))
-      load_module_file(*f.model, layout.classifier_weights());
+    if (const auto saved = run::existing_weights(layout.classifier_weights()))
+      load_module_file(*f.model, *saved);
     else
       save_module_file(*f.model, layout.classifier_weights());
     const auto& test = f.run.data->test;

@@ -3,7 +3,7 @@
 // gradual unfreezing (head first, then one more layer group per stage, then everything), with
 // discriminative learning rates (each lower group at the rate of the one above / lr_div) and a
 // one-cycle schedule per stage. Valid metrics every epoch, the best epoch's weights kept in
-// classifier.pt, optional early stopping, test metrics and predictions at the end. The loop keeps
+// classifier.safetensors, optional early stopping, test metrics and predictions at the end. The loop keeps
 // only what is its own (epochs, stages, evaluation); the rest of a run is the session's
 // (train/session.h), the task's kind is the task's (task/task.h).
 

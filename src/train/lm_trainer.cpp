@@ -162,8 +162,8 @@ class LmLoader {
   std::mt19937_64 rng_;
 };
 
-// The card lists language_model.pt once the file exists (export_model): from the first checkpoint
-// on, or, for a folder written before the file existed, once the run is resumed.
+// The card lists the language model's weights once the file exists (export_model): from the first
+// checkpoint on, or, for a folder written before the file existed, once the run is resumed.
 run::ModelCard model_card(const PretrainRun& run, const nlohmann::json& encoder, bool backward) {
   run::ModelCard card;
   card.produced_by = std::string("genolm pretrain ") + GENOLM_VERSION;
@@ -364,7 +364,7 @@ RunOutcome run_steps(TrainingSession& session, LmLoader& loader, const LmModel& 
     save_checkpoint(session, loader, lm, card);
     return session.interrupted();
   }
-  // A finished run resumed from a folder written before language_model.pt existed exports it.
+  // A finished run resumed from a folder written before the language model was saved exports it.
   if (!card.has_language_model) export_model(session, lm, card);
   session.progress().finish();
   session.finish("finished");
@@ -402,7 +402,8 @@ RunOutcome train_language_model(const PretrainRun& run) {
                                  .warmup = recipe.number("train.warmup")};
   if (session.resume()) restore_loader(session.state(), loader, lm);
   auto card = model_card(run, description, settings.backward);
-  card.has_language_model = std::filesystem::exists(session.layout().language_model_weights());
+  card.has_language_model =
+      run::existing_weights(session.layout().language_model_weights()).has_value();
   // Only the writer logs and writes run.json; the others need no baselines.
   const LmBaselines baselines = session.writer()
                                     ? lm_baselines(*run.corpus, *run.tokenizer, settings.backward)

@@ -2,7 +2,7 @@
 // The language-model loop: batches from the LM stream (truncated BPTT for an encoder that carries
 // state, windows for one that does not), the next-token loss (with AR/TAR for the AWD-LSTM),
 // gradient accumulation, a schedule, periodic evaluation on the valid split, and the run's model
-// files: encoder.pt (for fine-tuning and embeddings) and language_model.pt (encoder and decoder,
+// files: encoder.safetensors (for fine-tuning and embeddings) and language_model.safetensors (encoder and decoder,
 // for scoring). Everything else a run does is the session's (train/session.h).
 
 #include <filesystem>

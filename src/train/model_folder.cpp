@@ -13,10 +13,9 @@ constexpr std::int64_t kInferenceChunk = 70;
 
 // The modules are built on the CPU, so the weights are read there whichever device saved them.
 void load_weights(torch::nn::Module& module, const std::filesystem::path& file) {
-  if (!std::filesystem::exists(file)) {
-    throw Error(file.string() + " is missing: the run has not saved a model yet");
-  }
-  load_module_file(module, file);
+  const auto saved = run::existing_weights(file);
+  if (!saved) throw Error(file.string() + " is missing: the run has not saved a model yet");
+  load_module_file(module, *saved);
 }
 
 void load_fine_tuned(ModelFolder& folder) {

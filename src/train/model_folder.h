@@ -1,8 +1,8 @@
 #pragma once
 // A run folder as a model: `--model runs/NAME` alone rebuilds the tokenizer, the encoder and, for
 // a fine-tuned run, the classifier or regressor with its task (classes or targets, scaling) and
-// input columns, all from what the run recorded (model.json, tokenizer/, encoder.pt or
-// classifier.pt). The reader of the run folder's model; the writers are the training loops.
+// input columns, all from what the run recorded (model.json, tokenizer/, encoder.safetensors or
+// classifier.safetensors). The reader of the run folder's model; the writers are the training loops.
 
 #include <filesystem>
 #include <memory>
@@ -26,7 +26,7 @@ struct ModelFolder {
   std::shared_ptr<models::Encoder> encoder;
   std::shared_ptr<models::SequenceClassifier> classifier;  // fine-tuned runs; null otherwise
   // A pretraining run's whole language model (encoder and decoder), when its folder holds
-  // language_model.pt; it shares `encoder`. Null otherwise.
+  // language_model.safetensors; it shares `encoder`. Null otherwise.
   std::shared_ptr<models::LanguageModel> language_model;
   std::unique_ptr<task::Task> task;  // fine-tuned runs; null otherwise
   io::LabelledSpec columns;          // the columns the model was trained on
@@ -44,7 +44,7 @@ struct ModelFolder {
 };
 
 // Loads the folder in inference mode, its model on `device`: a fine-tuned run's classifier, or a
-// pretraining run's language model (from language_model.pt, which holds the encoder too) or, in
+// pretraining run's language model (from language_model.safetensors, which holds the encoder too) or, in
 // folders written before it existed, its encoder alone. Throws genolm::Error naming the folder
 // and the missing or malformed piece.
 ModelFolder load_model_folder(const std::filesystem::path& dir,

@@ -52,7 +52,7 @@ std::optional<std::filesystem::path> resume_every_rank(
       static_cast<double>(state.step) * ranks) {
     throw Error("rank " + std::to_string(rank) +
                 ": the ranks' newest checkpoints are of different steps (a rank died while "
-                "saving); delete the newest step-*.pt of every rank to resume from the one before");
+                "saving); delete the newest step-* file of every rank to resume from the one before");
   }
   return latest;
 }

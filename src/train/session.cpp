@@ -91,7 +91,7 @@ bool TrainingSession::resume() {
       bool saved_weights = false;
       for (const auto& file : {layout_.encoder_weights(), layout_.language_model_weights(),
                                layout_.classifier_weights()}) {
-        if (writer() && std::filesystem::exists(file)) saved_weights = true;
+        if (writer() && run::existing_weights(file)) saved_weights = true;
       }
       if (comm_->all_reduce_sum(saved_weights ? 1.0 : 0.0) > 0) {
         throw Error("cannot resume " + layout_.dir().string() + ": " +

@@ -47,7 +47,7 @@ int free_port() {
 // Runs body(rank, communicator) for ranks 0 and 1 side by side; an exception on a rank fails the
 // test with its message.
 template <typename Body>
-void two_ranks(Body body, seconds timeout = seconds(20)) {
+void two_ranks(Body body, seconds timeout = seconds(20), const std::string& job_token = "") {
   const int port = free_port();
   std::array<std::string, 2> errors;
   std::vector<std::thread> threads;
@@ -58,6 +58,7 @@ void two_ranks(Body body, seconds timeout = seconds(20)) {
         world.rank = rank;
         world.size = 2;
         world.master_port = port;
+        world.job_token = job_token;
         Communicator communicator(world, "gloo", timeout);
         body(rank, communicator);
       } catch (const std::exception& e) {
@@ -69,6 +70,53 @@ void two_ranks(Body body, seconds timeout = seconds(20)) {
     thread.join();
   for (int rank = 0; rank < 2; ++rank)
     EXPECT_EQ(errors[rank], "") << "rank " << rank;
+}
+
+// c10d's store admits anyone who reaches the port: a rank without the job's token is refused
+// before any process group exists, and both sides say why.
+TEST(Communicator, ARankWithoutTheJobsTokenIsRefused) {
+  GENOLM_REQUIRE_GLOO();
+  const int port = free_port();
+  std::array<std::string, 2> errors;
+  std::vector<std::thread> threads;
+  for (int rank = 0; rank < 2; ++rank) {
+    threads.emplace_back([&, rank] {
+      try {
+        World world;
+        world.rank = rank;
+        world.size = 2;
+        world.master_port = port;
+        world.job_token = rank == 0 ? "the job's secret" : "a guess";
+        Communicator communicator(world, "gloo", seconds(20));
+      } catch (const std::exception& e) {
+        errors[rank] = e.what();
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_NE(errors[1].find("rank 1: the rendezvous at 127.0.0.1:" + std::to_string(port) +
+                           " did not prove this job's token (GENOLM_JOB_TOKEN)"),
+            std::string::npos)
+      << errors[1];
+  EXPECT_NE(errors[0].find("rank 0: a process joining as rank 1 at 127.0.0.1:" +
+                           std::to_string(port) + " did not present this job's token"),
+            std::string::npos)
+      << errors[0];
+}
+
+TEST(Communicator, RanksWithTheSameTokenFormTheJob) {
+  GENOLM_REQUIRE_GLOO();
+  setenv("GENOLM_JOB_TOKEN", "shared", 1);
+  setenv("RANK", "0", 1);
+  setenv("WORLD_SIZE", "2", 1);
+  const auto world = world_from_environment();
+  for (const char* name : {"GENOLM_JOB_TOKEN", "RANK", "WORLD_SIZE"})
+    unsetenv(name);
+  EXPECT_EQ(world.job_token, "shared");
+  two_ranks(
+      [](int, Communicator& communicator) { EXPECT_EQ(communicator.all_reduce_sum(1.0), 2.0); },
+      seconds(20), world.job_token);
 }
 
 TEST(Communicator, BroadcastCopiesTheRootsTensorsInPlace) {

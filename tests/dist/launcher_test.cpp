@@ -118,6 +118,27 @@ TEST(Launcher, KeepsOmpNumThreadsWhenSet) {
   EXPECT_EQ(test::read_text(dir / "omp_1"), "5\n");
 }
 
+// The rendezvous admits only ranks holding the job token: a one-node launch draws one for its
+// workers, fresh each time; one given in GENOLM_JOB_TOKEN (a multi-node job's) passes through.
+TEST(Launcher, OneNodesWorkersShareAFreshJobToken) {
+  test::TempDir dir;
+  constexpr const char* kWriteToken = R"(echo "$GENOLM_JOB_TOKEN" > "$1/token_$RANK")";
+  unsetenv("GENOLM_JOB_TOKEN");
+  dist::LaunchOptions options;
+  options.nproc = 2;
+  ASSERT_EQ(dist::launch(options, shell(kWriteToken, dir)), 0);
+  const auto first = test::read_text(dir / "token_0");
+  EXPECT_EQ(first.size(), 65u) << first;  // 64 hex digits and a newline
+  EXPECT_EQ(test::read_text(dir / "token_1"), first);
+  ASSERT_EQ(dist::launch(options, shell(kWriteToken, dir)), 0);
+  EXPECT_NE(test::read_text(dir / "token_0"), first);
+
+  setenv("GENOLM_JOB_TOKEN", "site secret", 1);
+  ASSERT_EQ(dist::launch(options, shell(kWriteToken, dir)), 0);
+  unsetenv("GENOLM_JOB_TOKEN");
+  EXPECT_EQ(test::read_text(dir / "token_1"), "site secret\n");
+}
+
 TEST(Launcher, TwoNodesNumberTheirRanksTogether) {
   test::TempDir dir;
   int results[2] = {-1, -1};

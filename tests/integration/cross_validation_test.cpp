@@ -102,7 +102,7 @@ TEST_F(CrossValidation, EachFoldIsARunAndTheSummaryAgreesWithTheirTestRows) {
   std::size_t tested = 0;
   for (int fold = 1; fold <= 3; ++fold) {
     const auto run = cv / ("fold_" + std::to_string(fold));
-    for (const char* file : {"model.json", "classifier.pt", "report.html", "config.toml"})
+    for (const char* file : {"model.json", "classifier.safetensors", "report.html", "config.toml"})
       EXPECT_TRUE(std::filesystem::exists(run / file)) << run / file;
     const auto row = test_row(run);
     ASSERT_TRUE(row.is_object()) << run;

@@ -23,10 +23,13 @@
 #include <sstream>
 #include <thread>
 
+#include "io/safetensors.h"
 #include "models/model_factory.h"
 #include "support/genolm_process.h"
 #include "support/gloo.h"
 #include "support/test_files.h"
+#include "train/module_file.h"
+#include "train/tensor_file.h"
 
 namespace genolm {
 namespace {
@@ -161,7 +164,7 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
 std::filesystem::path newest_checkpoint(const std::filesystem::path& dir) {
   std::filesystem::path newest;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.path().extension() == ".pt" && entry.path() > newest) newest = entry.path();
+    if (entry.path().extension() == ".safetensors" && entry.path() > newest) newest = entry.path();
   return newest;
 }
 
@@ -227,13 +230,11 @@ class DataParallel : public ::testing::Test {
     return nlohmann::json::parse(test::read_text(folder(name) / "model.json"))["encoder"];
   }
 
-  // The named parameters of a run's encoder.pt.
+  // The named parameters of a run's encoder weights.
   std::vector<std::pair<std::string, torch::Tensor>> encoder_parameters(
       const std::string& name) const {
     auto encoder = models::make_encoder(encoder_description(name));
-    torch::serialize::InputArchive archive;
-    archive.load_from((folder(name) / "encoder.pt").string());
-    encoder->load(archive);
+    train::load_module_file(*encoder, folder(name) / "encoder.safetensors");
     std::vector<std::pair<std::string, torch::Tensor>> parameters;
     for (const auto& item : encoder->named_parameters())
       parameters.emplace_back(item.key(), item.value());
@@ -246,10 +247,7 @@ class DataParallel : public ::testing::Test {
     const auto description = encoder_description(name);
     auto model =
         models::make_language_model(models::make_encoder(description), description, 2.0, 1.0);
-    torch::serialize::InputArchive archive, model_archive;
-    archive.load_from(file.string());
-    archive.read("model", model_archive);
-    model->load(model_archive);
+    train::load_module_tensors(*model, io::SafetensorsFile::read(file, true), "model.");
     std::vector<std::pair<std::string, torch::Tensor>> parameters;
     for (const auto& item : model->named_parameters())
       parameters.emplace_back(item.key(), item.value());
@@ -297,7 +295,7 @@ TEST_F(DataParallel, TwoRanksTrainWhatOneProcessTrainsWithTheWholeBatch) {
   const auto rank1 = newest_checkpoint(checkpoints / "rank-1");
   ASSERT_FALSE(rank0.empty());
   ASSERT_FALSE(rank1.empty());
-  EXPECT_EQ(rank0.filename(), "step-00000030.pt");
+  EXPECT_EQ(rank0.filename(), "step-00000030.safetensors");
   EXPECT_EQ(rank1.filename(), rank0.filename());
   const auto weights0 = checkpoint_parameters("ranks", rank0);
   const auto weights1 = checkpoint_parameters("ranks", rank1);
@@ -307,7 +305,7 @@ TEST_F(DataParallel, TwoRanksTrainWhatOneProcessTrainsWithTheWholeBatch) {
     EXPECT_TRUE(torch::equal(weights0[i].second, weights1[i].second))
         << weights0[i].first << " differs between rank 0 and rank 1";
   }
-  // ...and the same as the encoder.pt that rank 0 wrote at the end.
+  // ...and the same as the encoder weights that rank 0 wrote at the end.
   for (std::size_t i = 0; i < two.size(); ++i) {
     bool found = false;
     for (const auto& [key, value] : weights0) {
@@ -341,7 +339,7 @@ TEST_F(DataParallel, TwoLaunchersOnLoopbackFormOneJob) {
   EXPECT_EQ(run_json("nodes")["status"], "finished");
   EXPECT_EQ(train_losses("nodes").size(), 10u);
   EXPECT_EQ(newest_checkpoint(folder("nodes") / "checkpoints" / "rank-1").filename(),
-            "step-00000010.pt");
+            "step-00000010.safetensors");
 }
 
 TEST_F(DataParallel, AKilledRankStopsTheJobAndTheRunResumesExactlyOnTheSameWorldSize) {

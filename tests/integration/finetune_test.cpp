@@ -11,11 +11,14 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "io/safetensors.h"
 #include "models/model_factory.h"
 #include "support/genolm_cli.h"
 #include "support/genolm_process.h"
 #include "support/test_files.h"
 #include "train/model_folder.h"
+#include "train/module_file.h"
+#include "train/tensor_file.h"
 
 namespace genolm {
 namespace {
@@ -110,7 +113,7 @@ TEST_F(Finetune, LearnsTheTaskWithFrozenStagesAndDiscriminativeRates) {
   const auto folder = *dir_ / "runs/motif";
   for (const char* entry :
        {"config.toml", "tokenizer/tokenizer.json", "metrics.jsonl", "train.log", "report.html",
-        "classifier.pt", "model.json", "run.json", "test_predictions.tsv"}) {
+        "classifier.safetensors", "model.json", "run.json", "test_predictions.tsv"}) {
     EXPECT_TRUE(std::filesystem::exists(folder / entry)) << entry;
   }
   const auto test = test_row("motif");
@@ -146,16 +149,11 @@ TEST_F(Finetune, LearnsTheTaskWithFrozenStagesAndDiscriminativeRates) {
   const auto run_json = nlohmann::json::parse(test::read_text(folder / "run.json"));
   auto model = train::load_model_folder(folder);
   {
-    torch::serialize::InputArchive archive, model_archive;
-    archive.load_from(first.string());
-    archive.read("model", model_archive);
-    model.classifier->load(model_archive);
+    train::load_module_tensors(*model.classifier, io::SafetensorsFile::read(first, true), "model.");
   }
   const auto pretrained = models::make_encoder(
       nlohmann::json::parse(test::read_text(*dir_ / "runs/lm/model.json"))["encoder"]);
-  torch::serialize::InputArchive encoder_archive;
-  encoder_archive.load_from((*dir_ / "runs/lm/encoder.pt").string());
-  pretrained->load(encoder_archive);
+  train::load_module_file(*pretrained, *dir_ / "runs/lm/encoder.safetensors");
   const auto before = pretrained->parameters();
   const auto after = model.encoder->parameters();
   ASSERT_EQ(before.size(), after.size());
@@ -393,17 +391,17 @@ TEST_F(Finetune, BadInputsAreClearErrors) {
 // A model.json whose head and classes disagree once made predict write misaligned rows, exit 0.
 TEST_F(Finetune, AModelCardWhoseHeadAndClassesDisagreeIsRefused) {
   const auto copy = *dir_ / "runs" / "motif_damaged";
-  std::filesystem::copy(*dir_ / "runs" / "motif", copy,
-                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(*dir_ / "runs" / "motif", copy, std::filesystem::copy_options::recursive);
   auto card = nlohmann::json::parse(test::read_text(copy / "model.json"));
   card["task"]["classes"] = {"no", "yes", "maybe"};
   test::write_text(copy / "model.json", card.dump(2));
   EXPECT_NE(run("predict --device cpu --model " + copy.string() + " --input " +
                 (*dir_ / "test.tsv").string() + " --out " + (*dir_ / "damaged.tsv").string()),
             0);
-  EXPECT_NE(err().find((copy / "model.json").string() +
-                       ": the head has 2 outputs, but the task's classes, labels or targets make 3"),
-            std::string::npos)
+  EXPECT_NE(
+      err().find((copy / "model.json").string() +
+                 ": the head has 2 outputs, but the task's classes, labels or targets make 3"),
+      std::string::npos)
       << err();
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "damaged.tsv"));
 }

@@ -13,6 +13,7 @@
 #include <torch/serialize.h>
 
 #include "genolm/remove_tree.h"
+#include "io/safetensors.h"
 #include "support/genolm_process.h"
 #include "support/test_files.h"
 
@@ -81,7 +82,7 @@ TEST_F(Pretrain, LossFallsBelowTheStridePriorAndTheRunFolderIsComplete) {
       << test::read_text(dir_ / "err.txt");
   const auto folder = dir_ / "runs" / "beats_prior";
   for (const char* entry : {"config.toml", "tokenizer/tokenizer.json", "metrics.jsonl", "train.log",
-                            "report.html", "encoder.pt", "model.json", "run.json"}) {
+                            "report.html", "encoder.safetensors", "model.json", "run.json"}) {
     EXPECT_TRUE(std::filesystem::exists(folder / entry)) << entry;
   }
   EXPECT_FALSE(std::filesystem::is_empty(folder / "checkpoints"));
@@ -173,11 +174,17 @@ TEST_F(Pretrain, CorruptCheckpointIsAClearError) {
   test::write_text(latest, bytes.substr(0, bytes.size() / 3));
   EXPECT_EQ(run(file, "--set train.max_steps=80 --resume"), 1);
   const std::string err = test::read_text(dir_ / "err.txt");
-  EXPECT_NE(err.find("cannot be read: it is truncated or corrupted"), std::string::npos) << err;
+  EXPECT_NE(err.find("step-00000060.safetensors is not a valid safetensors file: "),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("(truncated or damaged); delete it to resume from an earlier one"),
+            std::string::npos)
+      << err;
   EXPECT_EQ(run(recipe("other"), "--resume"), 1);  // nothing to resume
 
-  // Without any checkpoint, --resume once started over silently and overwrote encoder.pt.
-  const auto encoder = dir_ / "runs" / "corrupt" / "encoder.pt";
+  // Without any checkpoint, --resume once started over silently and overwrote the encoder's
+  // weights.
+  const auto encoder = dir_ / "runs" / "corrupt" / "encoder.safetensors";
   const std::string weights = test::read_text(encoder);
   remove_tree(checkpoints);
   EXPECT_EQ(run(file, "--set train.max_steps=80 --resume"), 1);
@@ -210,24 +217,24 @@ TEST_F(Pretrain, AFinishedRunHoldsTheWholeLanguageModelAndItsCardSaysSo) {
   ASSERT_EQ(run(recipe("whole", "", "drop_mult = 0.2\n"), "--set train.max_steps=5"), 0)
       << test::read_text(dir_ / "err.txt");
   const auto folder = dir_ / "runs" / "whole";
-  ASSERT_TRUE(std::filesystem::exists(folder / "language_model.pt"));
-  ASSERT_TRUE(std::filesystem::exists(folder / "encoder.pt"));
+  ASSERT_TRUE(std::filesystem::exists(folder / "language_model.safetensors"));
+  ASSERT_TRUE(std::filesystem::exists(folder / "encoder.safetensors"));
   const auto card = nlohmann::json::parse(test::read_text(folder / "model.json"));
   EXPECT_EQ(card["format"], "genolm-model");
   EXPECT_EQ(card["version"], 2);
   EXPECT_EQ(card["task"], "language_model");
   EXPECT_EQ(card["direction"], "forward");
-  EXPECT_EQ(card["weights"]["language_model"], "language_model.pt");
+  EXPECT_EQ(card["weights"]["language_model"], "language_model.safetensors");
   EXPECT_EQ(card["tokenizer"]["vocabulary"].size(), 71u);  // 64 3-mers after 7 specials
   EXPECT_EQ(card["tokenizer"]["vocabulary"][7], "AAA");
   EXPECT_NE(card["produced_by"].get<std::string>().find("genolm pretrain"), std::string::npos);
 
   // The exported language model holds the encoder's weights and the decoder's bias.
-  torch::serialize::InputArchive archive;
-  archive.load_from((folder / "language_model.pt").string());
-  torch::Tensor bias;
-  EXPECT_TRUE(archive.try_read("decoder_bias", bias));
-  EXPECT_EQ(bias.size(0), 71);
+  const auto weights = io::SafetensorsFile::read(folder / "language_model.safetensors", true);
+  const auto* bias = weights.find("decoder_bias");
+  ASSERT_NE(bias, nullptr);
+  EXPECT_EQ(bias->shape, std::vector<std::int64_t>{71});
+  EXPECT_NE(weights.find("encoder.embedding"), nullptr);
 }
 
 TEST_F(Pretrain, Bf16TracksFp32) {

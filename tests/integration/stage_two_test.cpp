@@ -146,7 +146,7 @@ TEST_F(StageTwo, RefusesAnotherTokenizerOrArchitecture) {
   recipe = stage_two("no_parent", data);
   EXPECT_EQ(run(recipe, "--set init.from=" + (*dir_ / "nowhere").string()), 1);
   EXPECT_NE(err().find("is not a pretraining run folder (expected model.json and "
-                       "language_model.pt there)"),
+                       "language_model.safetensors there)"),
             std::string::npos)
       << err();
 }

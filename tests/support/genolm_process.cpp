@@ -16,7 +16,7 @@ long checkpoint_count(const std::filesystem::path& dir) {
   if (!std::filesystem::exists(dir)) return 0;
   long count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.path().extension() == ".pt") ++count;
+    if (entry.path().extension() == ".safetensors") ++count;
   return count;
 }
 

@@ -16,12 +16,12 @@ std::vector<std::string> split_words(const std::string& command_line);
 int run_command(const std::string& command_line, const std::filesystem::path& out,
                 const std::filesystem::path& err);
 
-// The .pt files directly in `dir` (0 when it does not exist).
+// The checkpoint (.safetensors) files directly in `dir` (0 when it does not exist).
 long checkpoint_count(const std::filesystem::path& dir);
 
 // Starts `command_line` (words split on spaces, no shell: one process, one pid), waits until
-// `checkpoints` holds one more .pt file than before (at most two minutes), sends `signal` and
-// returns how the process ended.
+// `checkpoints` holds one more checkpoint file than before (at most two minutes), sends `signal`
+// and returns how the process ended.
 int interrupt_after_new_checkpoint(const std::string& command_line,
                                    const std::filesystem::path& checkpoints, int signal);
 

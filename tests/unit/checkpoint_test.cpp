@@ -1,11 +1,13 @@
 #include "train/checkpoint.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "genolm/error.h"
 #include "support/test_files.h"
 #include "train/module_file.h"
+#include "train/torchscript_archive.h"
 
 namespace genolm::train {
 namespace {
@@ -22,7 +24,7 @@ struct Trainee {
 };
 
 // Flips `mask` in byte `offset` of the first copy of `tensor`'s bytes inside `file`: damage in
-// tensor data, which LibTorch's reader does not notice. False when the bytes are not found.
+// tensor data, which no container format notices by itself. False when the bytes are not found.
 bool flip_inside(const std::filesystem::path& file, const torch::Tensor& tensor, std::size_t offset,
                  char mask) {
   const auto data = tensor.contiguous();
@@ -86,9 +88,9 @@ TEST(Checkpoints, KeepsTheNewestK) {
     state.step = step;
     checkpoints.save(*setup.model, setup.optimizer, state);
   }
-  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000010.pt"));
-  EXPECT_TRUE(std::filesystem::exists(dir / "c" / "step-00000020.pt"));
-  EXPECT_EQ(checkpoints.latest()->filename(), "step-00000030.pt");
+  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000010.safetensors"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "c" / "step-00000020.safetensors"));
+  EXPECT_EQ(checkpoints.latest()->filename(), "step-00000030.safetensors");
 }
 
 // LibTorch's file writer once ended the process through std::terminate on a full disk and left a
@@ -100,19 +102,20 @@ TEST(Checkpoints, AFullDiskIsAClearErrorAndKeepsTheCheckpointsThere) {
   TrainingState state;
   state.step = 1;
   checkpoints.save(*setup.model, setup.optimizer, state);
-  const std::string first = test::read_text(dir / "c" / "step-00000001.pt");
+  const std::string first = test::read_text(dir / "c" / "step-00000001.safetensors");
   state.step = 2;
   const auto message = test::error_with_file_size_limit(
       first.size() / 2, [&] { checkpoints.save(*setup.model, setup.optimizer, state); });
-  EXPECT_EQ(message.rfind("cannot write " + (dir / "c" / "step-00000002.pt").string(), 0), 0u)
+  EXPECT_EQ(message.rfind("cannot write " + (dir / "c" / "step-00000002.safetensors").string(), 0),
+            0u)
       << message;
   EXPECT_NE(message.find("File too large"), std::string::npos) << message;
-  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000002.pt"));
-  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000002.pt.tmp"));
-  EXPECT_EQ(test::read_text(dir / "c" / "step-00000001.pt"), first);
-  EXPECT_EQ(checkpoints.latest()->filename(), "step-00000001.pt");
+  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000002.safetensors"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "c" / "step-00000002.safetensors.tmp"));
+  EXPECT_EQ(test::read_text(dir / "c" / "step-00000001.safetensors"), first);
+  EXPECT_EQ(checkpoints.latest()->filename(), "step-00000001.safetensors");
 
-  const auto weights = dir / "encoder.pt";
+  const auto weights = dir / "encoder.safetensors";
   save_module_file(*setup.model, weights);
   const std::string saved = test::read_text(weights);
   const auto weights_message = test::error_with_file_size_limit(
@@ -126,7 +129,7 @@ TEST(ModuleFile, AFlippedByteInTheWeightsIsAnErrorNamingTheFile) {
   test::TempDir dir;
   torch::manual_seed(0);
   torch::nn::Linear saved(torch::nn::LinearOptions(64, 64));
-  const auto file = dir / "encoder.pt";
+  const auto file = dir / "encoder.safetensors";
   save_module_file(*saved, file);
 
   torch::nn::Linear loaded(torch::nn::LinearOptions(64, 64));
@@ -136,7 +139,46 @@ TEST(ModuleFile, AFlippedByteInTheWeightsIsAnErrorNamingTheFile) {
   // The weight matrix is 16 KiB of the file's ~18; flip a bit of a float in the middle of it.
   ASSERT_TRUE(flip_inside(file, saved->weight.flatten().slice(0, 2048, 2049), 1, 0x10));
   EXPECT_EQ(test::error_of([&] { load_module_file(*loaded, file); }),
-            file.string() + " is damaged: its weights do not match the checksum saved with them");
+            file.string() + " is damaged: its bytes do not match the checksum saved with them");
+}
+
+TEST(ModuleFile, WeightsThatDoNotFitTheModelAreAnErrorNamingTheTensorAndLeaveItAsItWas) {
+  test::TempDir dir;
+  torch::manual_seed(0);
+  const auto file = dir / "classifier.safetensors";
+  save_module_file(*torch::nn::Linear(torch::nn::LinearOptions(4, 3)), file);
+
+  torch::nn::Linear wider(torch::nn::LinearOptions(4, 5));
+  const auto before = wider->weight.clone();
+  EXPECT_EQ(test::error_of([&] { load_module_file(*wider, file); }),
+            file.string() + " does not fit this model: tensor 'weight' is F32 [3, 4], the model's " +
+                "is F32 [5, 4]");
+  EXPECT_TRUE(torch::equal(wider->weight, before));
+
+  torch::nn::Linear no_bias(torch::nn::LinearOptions(4, 3).bias(false));
+  EXPECT_EQ(test::error_of([&] { load_module_file(*no_bias, file); }),
+            file.string() + " does not fit this model: it holds tensor 'bias', which the model " +
+                "has no place for");
+  torch::nn::Sequential nested(torch::nn::Linear(4, 3));
+  EXPECT_EQ(test::error_of([&] { load_module_file(*nested, file); }),
+            file.string() + " does not fit this model: it lacks tensor '0.weight'");
+}
+
+// Folders written before weights were safetensors hold TorchScript archives: they still load.
+TEST(ModuleFile, AnArchiveOfAnEarlierVersionStillLoads) {
+  test::TempDir dir;
+  torch::manual_seed(0);
+  torch::nn::Linear saved(torch::nn::LinearOptions(4, 3));
+  const auto file = dir / "encoder.pt";
+  torch::serialize::OutputArchive archive;
+  saved->save(archive);
+  archive.save_to(file.string());
+  ASSERT_TRUE(is_torchscript_archive(file));
+
+  torch::nn::Linear loaded(torch::nn::LinearOptions(4, 3));
+  load_module_file(*loaded, file);
+  EXPECT_TRUE(torch::equal(loaded->weight, saved->weight));
+  EXPECT_TRUE(torch::equal(loaded->bias, saved->bias));
 }
 
 TEST(Checkpoints, AFlippedByteInTheModelsWeightsIsAnErrorNamingTheFile) {
@@ -150,7 +192,9 @@ TEST(Checkpoints, AFlippedByteInTheModelsWeightsIsAnErrorNamingTheFile) {
   ASSERT_TRUE(flip_inside(file, setup.model->weight, 5, 0x04));
   Trainee other;
   EXPECT_EQ(test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
-            file.string() + " is damaged: its weights do not match the checksum saved with them");
+            "checkpoint " + file.string() +
+                " is damaged: its bytes do not match the checksum saved with them; delete it to " +
+                "resume from an earlier one");
 }
 
 TEST(Checkpoints, AFlippedByteInTheOptimizersMomentsIsAnErrorNamingTheFile) {
@@ -167,9 +211,10 @@ TEST(Checkpoints, AFlippedByteInTheOptimizersMomentsIsAnErrorNamingTheFile) {
       static_cast<torch::optim::AdamWParamState&>(*setup.optimizer.state().begin()->second);
   ASSERT_TRUE(flip_inside(file, moments.exp_avg_sq(), 2, 0x20));
   Trainee other;
-  EXPECT_EQ(
-      test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
-      file.string() + " is damaged: its optimizer state does not match the checksum saved with it");
+  EXPECT_EQ(test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
+            "checkpoint " + file.string() +
+                " is damaged: its bytes do not match the checksum saved with them; delete it to " +
+                "resume from an earlier one");
 }
 
 TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {
@@ -185,10 +230,72 @@ TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {
     test::write_text(file, broken);
     const std::string message =
         test::error_of([&] { checkpoints.load(file, *setup.model, setup.optimizer); });
-    EXPECT_NE(message.find("step-00000005.pt cannot be read: it is truncated or corrupted"),
-              std::string::npos)
+    EXPECT_EQ(message.rfind("checkpoint " + file.string() + " is not a valid safetensors file: ", 0),
+              0u)
+        << message;
+    EXPECT_NE(message.find("delete it to resume from an earlier one"), std::string::npos)
         << message;
   }
+}
+
+// A checkpoint of another model or optimizer is refused before anything is replaced.
+TEST(Checkpoints, ACheckpointOfAnotherModelIsAnErrorNamingTheTensor) {
+  test::TempDir dir;
+  Trainee setup;
+  setup.step();
+  Checkpoints checkpoints(dir / "c", 2);
+  TrainingState state;
+  state.step = 4;
+  checkpoints.save(*setup.model, setup.optimizer, state);
+  torch::nn::Linear other(torch::nn::LinearOptions(4, 2));
+  torch::optim::AdamW optimizer(other->parameters(), torch::optim::AdamWOptions(1e-2));
+  const auto file = *checkpoints.latest();
+  EXPECT_EQ(test::error_of([&] { checkpoints.load(file, *other, optimizer); }),
+            file.string() + " does not fit this model: tensor 'model.weight' is F32 [3, 4], the " +
+                "model's is F32 [2, 4]");
+}
+
+// Run folders of earlier versions checkpointed TorchScript archives; a run resumes from one.
+TEST(Checkpoints, ACheckpointOfAnEarlierVersionStillResumes) {
+  test::TempDir dir;
+  torch::manual_seed(0);
+  Trainee first;
+  first.step();
+  {
+    torch::serialize::OutputArchive archive, model, optimizer;
+    first.model->save(model);
+    archive.write("model", model);
+    first.optimizer.save(optimizer);
+    archive.write("optimizer", optimizer);
+    const auto text = [](const std::string& value) {
+      auto tensor = torch::empty({static_cast<std::int64_t>(value.size())}, torch::kUInt8);
+      std::copy(value.begin(), value.end(), tensor.data_ptr<std::uint8_t>());
+      return tensor;
+    };
+    archive.write("counters", text(R"({"format_version":1,"step":9,"epoch":0,"position":5,)"
+                                   R"("tokens":70,"wall_seconds":1.5,"carried":0,"extra":{}})"));
+    archive.write("loader_rng", text("42"));
+    archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+    std::filesystem::create_directories(dir / "c");
+    archive.save_to((dir / "c" / "step-00000009.pt").string());
+  }
+  const auto after_save = torch::rand({3});
+  first.step();
+  Checkpoints checkpoints(dir / "c", 2);
+  ASSERT_EQ(checkpoints.latest()->filename(), "step-00000009.pt");
+  Trainee second;
+  const auto state = checkpoints.load(*checkpoints.latest(), *second.model, second.optimizer);
+  EXPECT_EQ(state.step, 9);
+  EXPECT_EQ(state.position, 5u);
+  EXPECT_EQ(state.loader_rng, "42");
+  EXPECT_TRUE(torch::equal(torch::rand({3}), after_save));
+  second.step();
+  EXPECT_TRUE(torch::allclose(second.model->weight, first.model->weight));
+  // The next save is safetensors, and is the newest from then on.
+  TrainingState next;
+  next.step = 9;
+  checkpoints.save(*second.model, second.optimizer, next);
+  EXPECT_EQ(checkpoints.latest()->filename(), "step-00000009.safetensors");
 }
 
 }  // namespace

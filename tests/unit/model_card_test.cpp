@@ -32,7 +32,7 @@ TEST(ModelCard, AWrittenCardReadsBackWithItsTokenizerVocabulary) {
   EXPECT_EQ(vocabulary[0], tokenizer.id_to_token(0));
   EXPECT_EQ(vocabulary.back(), "TT");
   EXPECT_EQ(read_json_file(dir / "model.json").at("weights").at("language_model"),
-            "language_model.pt");
+            "language_model.safetensors");
 }
 
 TEST(ModelCard, AVersionOneCardOfAnOlderRunStillLoads) {

@@ -71,6 +71,22 @@ TEST_P(PaddingInvariance, TheSameSequencePaddedDifferentlyPoolsTheSame) {
 
 INSTANTIATE_TEST_SUITE_P(Encoders, PaddingInvariance, ::testing::Values("awd_lstm", "transformer"));
 
+// Inference pools chunk by chunk so that a megabase record never holds all its states: the same
+// numbers as pooling all the states at once, for rows ending in any chunk.
+TEST_P(PaddingInvariance, PoolingChunkByChunkEqualsPoolingAllStates) {
+  torch::manual_seed(2);
+  auto encoder = make_encoder(small(GetParam()));
+  encoder->eval();
+  torch::NoGradGuard no_grad;
+  const auto ids = torch::randint(1, 20, {3, 11}, torch::kLong);
+  const auto lengths = torch::tensor({11, 4, 5}, torch::kLong);  // ends in chunks 3, 1 and 2
+  for (const auto how : {Pooling::last, Pooling::max, Pooling::mean, Pooling::concat}) {
+    const auto all = masked_pool(encode_in_chunks(*encoder, ids, 4, 0), lengths, how);
+    const auto chunked = pool_in_chunks(*encoder, ids, lengths, 4, how);
+    EXPECT_TRUE(torch::allclose(chunked, all, 1e-6, 1e-6)) << chunked << all;
+  }
+}
+
 // A positional head: each real position's projected state in its own slot, zeros after the end
 // of a sequence, however the batch is padded; more tokens than it has positions is an error.
 TEST(PositionalHead, KeepsEveryPositionAndIgnoresPadding) {
