@@ -44,11 +44,11 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-// Runs body(rank, communicator) for ranks 0 and 1 side by side; an exception on a rank fails the
-// test with its message.
+// Runs body(rank, communicator) for ranks 0 and 1 side by side on `port`, rank r holding
+// tokens[r]; returns each rank's error message ("" when it finished).
 template <typename Body>
-void two_ranks(Body body, seconds timeout = seconds(20), const std::string& job_token = "") {
-  const int port = free_port();
+std::array<std::string, 2> run_two_ranks(Body body, int port, seconds timeout,
+                                         const std::array<std::string, 2>& tokens) {
   std::array<std::string, 2> errors;
   std::vector<std::thread> threads;
   for (int rank = 0; rank < 2; ++rank) {
@@ -58,7 +58,7 @@ void two_ranks(Body body, seconds timeout = seconds(20), const std::string& job_
         world.rank = rank;
         world.size = 2;
         world.master_port = port;
-        world.job_token = job_token;
+        world.job_token = tokens[rank];
         Communicator communicator(world, "gloo", timeout);
         body(rank, communicator);
       } catch (const std::exception& e) {
@@ -68,6 +68,14 @@ void two_ranks(Body body, seconds timeout = seconds(20), const std::string& job_
   }
   for (auto& thread : threads)
     thread.join();
+  return errors;
+}
+
+// As run_two_ranks, with one token for both; an exception on a rank fails the test with its
+// message.
+template <typename Body>
+void two_ranks(Body body, seconds timeout = seconds(20), const std::string& job_token = "") {
+  const auto errors = run_two_ranks(body, free_port(), timeout, {job_token, job_token});
   for (int rank = 0; rank < 2; ++rank)
     EXPECT_EQ(errors[rank], "") << "rank " << rank;
 }
@@ -77,24 +85,8 @@ void two_ranks(Body body, seconds timeout = seconds(20), const std::string& job_
 TEST(Communicator, ARankWithoutTheJobsTokenIsRefused) {
   GENOLM_REQUIRE_GLOO();
   const int port = free_port();
-  std::array<std::string, 2> errors;
-  std::vector<std::thread> threads;
-  for (int rank = 0; rank < 2; ++rank) {
-    threads.emplace_back([&, rank] {
-      try {
-        World world;
-        world.rank = rank;
-        world.size = 2;
-        world.master_port = port;
-        world.job_token = rank == 0 ? "the job's secret" : "a guess";
-        Communicator communicator(world, "gloo", seconds(20));
-      } catch (const std::exception& e) {
-        errors[rank] = e.what();
-      }
-    });
-  }
-  for (auto& thread : threads)
-    thread.join();
+  const auto errors =
+      run_two_ranks([](int, Communicator&) {}, port, seconds(20), {"the job's secret", "a guess"});
   EXPECT_NE(errors[1].find("rank 1: the rendezvous at 127.0.0.1:" + std::to_string(port) +
                            " did not prove this job's token (GENOLM_JOB_TOKEN)"),
             std::string::npos)

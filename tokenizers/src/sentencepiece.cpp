@@ -73,8 +73,15 @@ const Bridge& bridge() {
         tried += " " + candidate.string();
         continue;
       }
+#if GENOLM_SPM_OWN_NAMESPACE
+      // AddressSanitizer refuses RTLD_DEEPBIND. A link namespace of the bridge's own isolates
+      // SentencePiece's protobuf just as well (its libraries are loaded afresh there); the
+      // bridge is built uninstrumented for it, and its C interface passes only plain buffers.
+      void* handle = dlmopen(LM_ID_NEWLM, candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+#else
       // RTLD_DEEPBIND makes SentencePiece bind to the protobuf it carries, not LibTorch's.
       void* handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+#endif
       if (handle == nullptr) {
         failure = "cannot load the SentencePiece bridge " + candidate.string() + ": " + dlerror();
         return;
