@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "genolm/error.h"
+#include "io/read_buffer.h"
 
 namespace genolm::io {
 namespace {
 
-constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+constexpr std::size_t kBufferBytes = kReadBufferBytes;
 constexpr std::size_t kMaxLineBytes = std::size_t{1} << 30;  // FASTQ reads and headers
 
 enum CharClass : std::uint8_t { kInvalid, kBase, kN, kSkip };

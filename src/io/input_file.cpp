@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "genolm/error.h"
+#include "io/read_buffer.h"
 
 namespace genolm::io {
 namespace {
@@ -38,7 +39,7 @@ InputFile::InputFile(std::filesystem::path path) : path_(std::move(path)) {
   if (gz_ == nullptr) {
     throw Error(path_.string() + ": cannot open (" + std::strerror(errno) + ")");
   }
-  gzbuffer(static_cast<gzFile>(gz_), 1 << 20);
+  gzbuffer(static_cast<gzFile>(gz_), static_cast<unsigned>(kReadBufferBytes));
 }
 
 InputFile::~InputFile() {

@@ -2,10 +2,12 @@
 
 #include <csv.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "genolm/error.h"
 #include "io/input_file.h"
+#include "io/read_buffer.h"
 
 namespace genolm::io {
 namespace {
@@ -36,7 +38,8 @@ bool named_like_table(const std::filesystem::path& path) {
 // Line-at-a-time input, so every parsed row knows the line it ended on.
 class TableReader::Source {
  public:
-  explicit Source(const std::filesystem::path& path) : file_(path), buffer_(1 << 16) {}
+  explicit Source(const std::filesystem::path& path)
+      : file_(path), buffer_(std::min<std::size_t>(kReadBufferBytes, 1 << 16)) {}
 
   bool next_line(std::string& line) {
     line.clear();

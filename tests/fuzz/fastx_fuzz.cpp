@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.alphabet = (data[0] & 1) ? io::Alphabet::protein : io::Alphabet::dna;
   options.soft_mask = (data[0] & 2) ? io::SoftMask::upper : io::SoftMask::keep;
   options.n_run_split = (data[0] & 4) ? 3 : 0;
-  options.chunk_bases = (data[0] & 8) ? 7 : std::size_t{1} << 20;
+  options.chunk_bases = (data[0] & 8) ? 7 : 1000;
   const auto file = fuzz::write_input("input.fa", fuzz::as_text(data + 1, size - 1));
   try {
     io::FastxReader reader(file, options);
