@@ -71,6 +71,55 @@ TEST_P(PaddingInvariance, TheSameSequencePaddedDifferentlyPoolsTheSame) {
 
 INSTANTIATE_TEST_SUITE_P(Encoders, PaddingInvariance, ::testing::Values("awd_lstm", "transformer"));
 
+// An encoder that counts, at each call, how many of the states it returned before are still
+// alive somewhere: what a long record's inference holds in memory besides the current chunk.
+class WatchedEncoder final : public Encoder {
+ public:
+  explicit WatchedEncoder(std::shared_ptr<Encoder> inner) : inner_(std::move(inner)) {}
+  torch::Tensor forward(const torch::Tensor& ids) override {
+    std::int64_t alive = 0;
+    for (const auto& weak : returned_)
+      alive += weak.expired() ? 0 : 1;
+    most_alive = std::max(most_alive, alive);
+    auto states = inner_->forward(ids);
+    returned_.emplace_back(states.getIntrusivePtr());
+    return states;
+  }
+  void reset() override { inner_->reset(); }
+  torch::Tensor embedding_weight() override { return inner_->embedding_weight(); }
+  std::int64_t output_size() const override { return inner_->output_size(); }
+  std::vector<std::vector<torch::Tensor>> layer_groups() override { return inner_->layer_groups(); }
+  nlohmann::json describe() const override { return inner_->describe(); }
+  std::int64_t layer_count() const override { return inner_->layer_count(); }
+  bool carries_state() const override { return inner_->carries_state(); }
+  Bf16Mode bf16_mode() const override { return inner_->bf16_mode(); }
+  std::int64_t window(std::int64_t chunk) const override { return inner_->window(chunk); }
+  double output_dropout() const override { return inner_->output_dropout(); }
+
+  std::int64_t most_alive = 0;
+
+ private:
+  std::shared_ptr<Encoder> inner_;
+  std::vector<c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>> returned_;
+};
+
+// A record of a megabase once held all its chunks' states ([T x D] floats: 1.7 GB for 1 Mbp);
+// pooling chunk by chunk holds none of them when the next chunk is encoded.
+TEST(Pooling, ChunkByChunkPoolingHoldsNoEarlierChunksStates) {
+  torch::manual_seed(3);
+  const auto ids = torch::randint(1, 20, {2, 40}, torch::kLong);
+  const auto lengths = torch::tensor({40, 25}, torch::kLong);
+  torch::NoGradGuard no_grad;
+
+  WatchedEncoder all_at_once(make_encoder(small("awd_lstm")));
+  (void)masked_pool(encode_in_chunks(all_at_once, ids, 4, 0), lengths, Pooling::concat);
+  EXPECT_EQ(all_at_once.most_alive, 9);  // the way it was: every earlier chunk kept
+
+  WatchedEncoder chunked(make_encoder(small("awd_lstm")));
+  (void)pool_in_chunks(chunked, ids, lengths, 4, Pooling::concat);
+  EXPECT_EQ(chunked.most_alive, 0);
+}
+
 // Inference pools chunk by chunk so that a megabase record never holds all its states: the same
 // numbers as pooling all the states at once, for rows ending in any chunk.
 TEST_P(PaddingInvariance, PoolingChunkByChunkEqualsPoolingAllStates) {
