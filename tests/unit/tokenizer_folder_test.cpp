@@ -73,6 +73,13 @@ TEST(TokenizerFolder, MissingOrForeignFoldersAreRefused) {
                    R"({"format": "genolm-tokenizer", "format_version": 1, "kind": "kmer",
                        "parameters": {"k": 12, "stride": 1}})");
   EXPECT_NE(test::error_of([&] { load_tokenizer(dir / "bad_k"); }).find("k=12"), std::string::npos);
+  // Found by the fuzzer: a number where the format's name belongs escaped as a raw JSON error.
+  std::filesystem::create_directories(dir / "numeric_format");
+  test::write_text(dir / "numeric_format" / "tokenizer.json",
+                   R"({"format": 1, "kind": "kmer", "parameters": {"k": 3, "stride": 2}})");
+  EXPECT_EQ(test::error_of([&] { load_tokenizer(dir / "numeric_format"); }),
+            (dir / "numeric_format" / "tokenizer.json").string() +
+                ": expected \"format\": \"genolm-tokenizer\"");
 }
 
 }  // namespace

@@ -81,7 +81,11 @@ nlohmann::json read_tokenizer_manifest(const std::filesystem::path& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(file.string() + ": not valid JSON (" + e.what() + ")");
   }
-  if (!manifest.is_object() || manifest.value("format", "") != kFormatName) {
+  // Each value's type is checked before it is read: a number where a string belongs was once an
+  // uncaught JSON type error (found by tests/fuzz/tokenizer_json_fuzz).
+  const auto format = manifest.is_object() ? manifest.find("format") : manifest.end();
+  if (!manifest.is_object() || format == manifest.end() || !format->is_string() ||
+      format->get_ref<const std::string&>() != kFormatName) {
     throw Error(file.string() + ": expected \"format\": \"" + std::string(kFormatName) + "\"");
   }
   if (!manifest.contains("format_version") || !manifest["format_version"].is_number_integer()) {
