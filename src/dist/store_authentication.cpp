@@ -1,5 +1,6 @@
 #include "dist/store_authentication.h"
 
+#include <exception>
 #include <vector>
 
 #include "dist/job_token.h"
@@ -54,15 +55,24 @@ void authenticate_ranks(c10d::Store& store, const World& world, const std::strin
     put(store, kVerdict, "ok");
     return;
   }
-  // Proof first, so that rank 0 refuses a rank with another token at once rather than at its
-  // timeout; the proof is bound to this nonce and reveals nothing of the token.
+  // Rank 0's proof is read before this rank's is sent: once rank 0 has a wrong proof it refuses
+  // and stops hosting the store, so nothing could be read from it after. This rank's proof goes
+  // out before it judges rank 0's, so rank 0 refuses a rank with another token at once rather than
+  // at its timeout; a proof is bound to this nonce and reveals nothing of the token.
   const std::string nonce = take(store, kNonce);
-  put(store, proof_key(world.rank), token_proof(token, nonce, world.rank));
-  if (!same_proof(take(store, proof_key(0)), token_proof(token, nonce, 0))) {
+  const std::string rank0_proof = take(store, proof_key(0));
+  std::exception_ptr send_failure;  // rank 0 may already have refused and gone: judged below
+  try {
+    put(store, proof_key(world.rank), token_proof(token, nonce, world.rank));
+  } catch (const std::exception&) {
+    send_failure = std::current_exception();
+  }
+  if (!same_proof(rank0_proof, token_proof(token, nonce, 0))) {
     throw Error("rank " + std::to_string(world.rank) + ": the rendezvous at " + where +
                 " did not prove this job's token (" + kJobTokenVariable +
                 "): it belongs to another job, or the ranks were started with different tokens");
   }
+  if (send_failure) std::rethrow_exception(send_failure);
   if (const auto verdict = take(store, kVerdict); verdict != "ok") {
     throw Error("rank " + std::to_string(world.rank) + ": rank 0 refused the job: " + verdict);
   }
