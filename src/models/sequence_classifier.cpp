@@ -32,32 +32,36 @@ torch::Tensor pool_in_chunks(Encoder& encoder, const torch::Tensor& ids,
   encoder.reset();
   const std::int64_t steps = ids.size(1);
   const auto last_position = lengths - 1;
+  // Only what `how` asks for is kept: embed's default, the mean, needs neither max nor last.
+  const bool want_last = how == Pooling::last || how == Pooling::concat;
+  const bool want_max = how == Pooling::max || how == Pooling::concat;
+  const bool want_sum = how == Pooling::mean || how == Pooling::concat;
   torch::Tensor last, max, sum;
   for (std::int64_t start = 0; start < steps; start += chunk) {
     const std::int64_t end = std::min(steps, start + chunk);
     const auto states = encoder.forward(ids.slice(1, start, end)).to(torch::kFloat);  // [B, C, D]
     const auto positions = torch::arange(start, end, lengths.options()).unsqueeze(0);
     const auto real = (positions < lengths.unsqueeze(1)).unsqueeze(2);  // [B, C, 1]
-    const auto chunk_max =
-        states.masked_fill(real.logical_not(), -std::numeric_limits<float>::infinity()).amax(1);
-    const auto chunk_sum = (states * real.to(torch::kFloat)).sum(1);
-    // Each row's last real state, where it falls in this chunk.
-    const auto index = (last_position - start).clamp(0, end - start - 1);
-    const auto at_index =
-        states.gather(1, index.view({-1, 1, 1}).expand({-1, 1, states.size(2)})).squeeze(1);
-    const auto ends_here = ((last_position >= start) & (last_position < end)).unsqueeze(1);
-    if (!last.defined()) {
-      last = torch::zeros_like(at_index);
-      max = chunk_max;
-      sum = chunk_sum;
-    } else {
-      max = torch::maximum(max, chunk_max);
-      sum += chunk_sum;
+    if (want_max) {
+      const auto chunk_max =
+          states.masked_fill(real.logical_not(), -std::numeric_limits<float>::infinity()).amax(1);
+      max = max.defined() ? torch::maximum(max, chunk_max) : chunk_max;
     }
-    last = torch::where(ends_here, at_index, last);
+    if (want_sum) {
+      const auto chunk_sum = (states * real.to(torch::kFloat)).sum(1);
+      sum = sum.defined() ? sum + chunk_sum : chunk_sum;
+    }
+    if (want_last) {
+      // Each row's last real state, where it falls in this chunk.
+      const auto index = (last_position - start).clamp(0, end - start - 1);
+      const auto at_index =
+          states.gather(1, index.view({-1, 1, 1}).expand({-1, 1, states.size(2)})).squeeze(1);
+      const auto ends_here = ((last_position >= start) & (last_position < end)).unsqueeze(1);
+      last = torch::where(ends_here, at_index, last.defined() ? last : torch::zeros_like(at_index));
+    }
   }
   encoder.reset();
-  const auto mean = sum / lengths.unsqueeze(1).to(torch::kFloat);
+  const auto mean = want_sum ? sum / lengths.unsqueeze(1).to(torch::kFloat) : sum;
   switch (how) {
     case Pooling::last:
       return last;

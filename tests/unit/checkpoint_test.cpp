@@ -36,6 +36,13 @@ bool flip_inside(const std::filesystem::path& file, const torch::Tensor& tensor,
   return true;
 }
 
+// What loading a checkpoint with a flipped byte anywhere says.
+std::string damaged_checkpoint(const std::filesystem::path& file) {
+  return "checkpoint " + file.string() +
+         " is damaged: its bytes do not match the checksum saved with them; delete it to resume " +
+         "from an earlier one";
+}
+
 TEST(Checkpoints, RoundTripRestoresModelOptimizerStateAndRandomness) {
   test::TempDir dir;
   torch::manual_seed(0);
@@ -151,7 +158,8 @@ TEST(ModuleFile, WeightsThatDoNotFitTheModelAreAnErrorNamingTheTensorAndLeaveItA
   torch::nn::Linear wider(torch::nn::LinearOptions(4, 5));
   const auto before = wider->weight.clone();
   EXPECT_EQ(test::error_of([&] { load_module_file(*wider, file); }),
-            file.string() + " does not fit this model: tensor 'weight' is F32 [3, 4], the model's " +
+            file.string() +
+                " does not fit this model: tensor 'weight' is F32 [3, 4], the model's " +
                 "is F32 [5, 4]");
   EXPECT_TRUE(torch::equal(wider->weight, before));
 
@@ -192,9 +200,7 @@ TEST(Checkpoints, AFlippedByteInTheModelsWeightsIsAnErrorNamingTheFile) {
   ASSERT_TRUE(flip_inside(file, setup.model->weight, 5, 0x04));
   Trainee other;
   EXPECT_EQ(test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
-            "checkpoint " + file.string() +
-                " is damaged: its bytes do not match the checksum saved with them; delete it to " +
-                "resume from an earlier one");
+            damaged_checkpoint(file));
 }
 
 TEST(Checkpoints, AFlippedByteInTheOptimizersMomentsIsAnErrorNamingTheFile) {
@@ -212,9 +218,7 @@ TEST(Checkpoints, AFlippedByteInTheOptimizersMomentsIsAnErrorNamingTheFile) {
   ASSERT_TRUE(flip_inside(file, moments.exp_avg_sq(), 2, 0x20));
   Trainee other;
   EXPECT_EQ(test::error_of([&] { checkpoints.load(file, *other.model, other.optimizer); }),
-            "checkpoint " + file.string() +
-                " is damaged: its bytes do not match the checksum saved with them; delete it to " +
-                "resume from an earlier one");
+            damaged_checkpoint(file));
 }
 
 TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {
@@ -230,8 +234,8 @@ TEST(Checkpoints, TruncatedOrCorruptFileIsAClearError) {
     test::write_text(file, broken);
     const std::string message =
         test::error_of([&] { checkpoints.load(file, *setup.model, setup.optimizer); });
-    EXPECT_EQ(message.rfind("checkpoint " + file.string() + " is not a valid safetensors file: ", 0),
-              0u)
+    EXPECT_EQ(
+        message.rfind("checkpoint " + file.string() + " is not a valid safetensors file: ", 0), 0u)
         << message;
     EXPECT_NE(message.find("delete it to resume from an earlier one"), std::string::npos)
         << message;
