@@ -16,6 +16,7 @@ constexpr TorchCommand kTorchCommandHelp[] = {
     {"predict", "predict with a fine-tuned model"},
     {"evaluate", "metrics of a fine-tuned model on a labelled file"},
     {"embed", "extract sequence embeddings"},
+    {"score", "log-likelihood of sequences under a language model (zero-shot fitness)"},
     {"launch", "start data-parallel workers (torchrun-style)"},
     {"lr-find", "find a learning rate for a recipe (fastai's learning-rate finder)"},
 };

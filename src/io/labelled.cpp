@@ -10,13 +10,14 @@
 namespace genolm::io {
 namespace {
 
-bool starts_like_fasta(const std::filesystem::path& path) {
+// FASTA ('>') or FASTQ ('@') first: a table's header row starts with a column name.
+bool starts_like_fastx(const std::filesystem::path& path) {
   InputFile file(path);
   char head[4096];
   const std::size_t n = file.read(head, sizeof head);
   for (std::size_t i = 0; i < n; ++i) {
     if (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n') continue;
-    return head[i] == '>';
+    return head[i] == '>' || head[i] == '@';
   }
   return false;
 }
@@ -32,14 +33,14 @@ class LabelledReader::Source {
 
 namespace {
 
-class FastaSource final : public LabelledReader::Source {
+class FastxSource final : public LabelledReader::Source {
  public:
-  FastaSource(const std::filesystem::path& path, LabelledSpec spec)
+  FastxSource(const std::filesystem::path& path, LabelledSpec spec)
       // Any letters pass here: DNA and protein tasks share this reader, the tokenizer judges
       // the letters.
       : path_(path), spec_(std::move(spec)), reader_(path, {.alphabet = Alphabet::protein}) {
     if (spec_.sequence_columns.size() != 1) {
-      throw Error(path.string() + ": FASTA holds one sequence per record, but " +
+      throw Error(path.string() + ": FASTA and FASTQ hold one sequence per record, but " +
                   std::to_string(spec_.sequence_columns.size()) +
                   " sequence columns were asked for (use a table for paired chains)");
     }
@@ -128,8 +129,8 @@ LabelledReader::LabelledReader(const std::filesystem::path& path, LabelledSpec s
     throw Error(path.string() + ": expected one or two sequence columns, got " +
                 std::to_string(spec.sequence_columns.size()));
   }
-  if (starts_like_fasta(path))
-    source_ = std::make_unique<FastaSource>(path, std::move(spec));
+  if (starts_like_fastx(path))
+    source_ = std::make_unique<FastxSource>(path, std::move(spec));
   else
     source_ = std::make_unique<TableSource>(path, std::move(spec));
 }

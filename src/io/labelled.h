@@ -1,6 +1,6 @@
 #pragma once
 // Labelled examples for fine-tuning and evaluation, from a CSV/TSV table (columns chosen by name)
-// or from FASTA whose headers carry the labels as key=value fields (">seq7 label=1").
+// or from FASTA or FASTQ whose headers carry the labels as key=value fields (">seq7 label=1").
 
 #include <cstdint>
 #include <filesystem>
@@ -27,7 +27,8 @@ struct LabelledExample {
 };
 
 // Examples one at a time, so a file larger than memory streams (embedding whole genomes' worth of
-// records). FASTA is recognised by content ('>' first), anything else is a table. Throws
+// records). FASTA and FASTQ are recognised by content ('>' or '@' first), anything else is a
+// table. Throws
 // genolm::Error naming the file, line and column or key on a missing column, a missing label or
 // an empty sequence. With no label columns, labels are not read at all (prediction, embedding).
 class LabelledReader {

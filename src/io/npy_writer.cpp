@@ -1,15 +1,9 @@
 #include "io/npy_writer.h"
 
-#include <unistd.h>
-
 #include <bit>
-#include <cerrno>
-#include <cstring>
 #include <limits>
 #include <string>
-#include <system_error>
 
-#include "genolm/atomic_file.h"
 #include "genolm/error.h"
 
 namespace genolm::io {
@@ -42,73 +36,32 @@ std::string header(std::uint64_t rows, std::size_t columns, std::size_t total) {
   return out;
 }
 
-std::string system_message(const std::filesystem::path& file, const char* action) {
-  return std::string("cannot ") + action + " " + file.string() + ": " + std::strerror(errno);
-}
-
 }  // namespace
 
 NpyWriter::NpyWriter(std::filesystem::path path, std::size_t columns)
-    : path_(std::move(path)), temp_path_(path_.string() + ".tmp"), columns_(columns) {
+    : file_(std::move(path)), columns_(columns) {
+  if (file_.to_standard_output()) {
+    throw Error(
+        ".npy output cannot go to standard output: its header, which holds the row "
+        "count, is written last");
+  }
   // Room for the widest row count, so finish() rewrites the header in place without moving data.
   const std::size_t widest =
       kPreamble + shape_dict(std::numeric_limits<std::uint64_t>::max(), columns_).size() + 1;
   header_bytes_ = (widest + kAlignment - 1) / kAlignment * kAlignment;
   if (header_bytes_ - kPreamble > std::numeric_limits<std::uint16_t>::max())
-    throw Error("npy header for " + path_.string() + " exceeds version 1.0's 65535 bytes");
-  file_ = std::fopen(temp_path_.c_str(), "wb");
-  if (file_ == nullptr) throw Error(system_message(temp_path_, "create"));
-  try {
-    write_header();
-  } catch (...) {
-    close_and_remove();  // the destructor does not run for a constructor that throws
-    throw;
-  }
-}
-
-NpyWriter::~NpyWriter() {
-  if (!finished_) close_and_remove();
-}
-
-void NpyWriter::write_header() {
-  const std::string bytes = header(rows_, columns_, header_bytes_);
-  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
-    throw Error(system_message(temp_path_, "write"));
+    throw Error("npy header for " + file_.path().string() + " exceeds version 1.0's 65535 bytes");
+  file_.write(header(rows_, columns_, header_bytes_));
 }
 
 void NpyWriter::append(const float* rows, std::size_t row_count) {
-  if (file_ == nullptr) throw Error("npy writer for " + path_.string() + " is already finished");
-  const std::size_t count = row_count * columns_;
-  if (count > 0 && std::fwrite(rows, sizeof(float), count, file_) != count)
-    throw Error(system_message(temp_path_, "write"));
+  file_.write({reinterpret_cast<const char*>(rows), row_count * columns_ * sizeof(float)});
   rows_ += row_count;
 }
 
 void NpyWriter::finish() {
-  if (file_ == nullptr) throw Error("npy writer for " + path_.string() + " is already finished");
-  if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0)
-    throw Error(system_message(temp_path_, "write"));
-  write_header();
-  // Synced before the rename: a full disk can surface only here, and must not leave a short file.
-  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
-    throw Error(system_message(temp_path_, "write"));
-  const int closed = std::fclose(file_);
-  file_ = nullptr;
-  if (closed != 0) throw Error(system_message(temp_path_, "write"));
-  std::error_code error;
-  std::filesystem::rename(temp_path_, path_, error);
-  if (error)
-    throw Error("cannot rename " + temp_path_.string() + " to " + path_.string() + ": " +
-                error.message());
-  sync_folder(path_.has_parent_path() ? path_.parent_path() : std::filesystem::path("."));
-  finished_ = true;
-}
-
-void NpyWriter::close_and_remove() {
-  if (file_ != nullptr) std::fclose(file_);
-  file_ = nullptr;
-  std::error_code ignored;  // a destructor must not throw; a leftover .tmp is harmless
-  std::filesystem::remove(temp_path_, ignored);
+  file_.overwrite(0, header(rows_, columns_, header_bytes_));
+  file_.finish();
 }
 
 void write_npy(const std::filesystem::path& path, const std::vector<float>& values,

@@ -2,22 +2,23 @@
 // Streaming float32 matrices to NumPy's .npy format (version 1.0, little-endian '<f4', C order)
 // when the number of rows is known only at the end, as when embedding a FASTA file of unknown
 // length. The header reserves room for any row count; finish() fills in the real one and renames
-// the temporary file onto the target, so a reader sees the whole array or no file at all.
+// the temporary file onto the target (io::StreamedFile), so a reader sees the whole array or no
+// file at all.
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <vector>
+
+#include "io/streamed_file.h"
 
 namespace genolm::io {
 
 class NpyWriter {
  public:
-  // Opens `path` + ".tmp" for writing; throws genolm::Error naming it when it cannot.
+  // Opens `path` + ".tmp" for writing; throws genolm::Error naming it when it cannot. Without
+  // finish(), the temporary file is removed: an interrupted run leaves no half array.
   NpyWriter(std::filesystem::path path, std::size_t columns);
-  // Without finish(), the temporary file is removed: an interrupted run leaves no half array.
-  ~NpyWriter();
   NpyWriter(const NpyWriter&) = delete;
   NpyWriter& operator=(const NpyWriter&) = delete;
 
@@ -31,16 +32,10 @@ class NpyWriter {
   std::size_t columns() const { return columns_; }
 
  private:
-  void write_header();
-  void close_and_remove();
-
-  std::filesystem::path path_;
-  std::filesystem::path temp_path_;
+  StreamedFile file_;
   std::size_t columns_;
   std::uint64_t rows_ = 0;
   std::size_t header_bytes_ = 0;  // magic, version, length and dict: fixed at construction
-  std::FILE* file_ = nullptr;
-  bool finished_ = false;
 };
 
 // Writes `values`, row-major [rows x columns], to `path` in one go (through NpyWriter). Throws

@@ -1,0 +1,29 @@
+#pragma once
+// How likely a causal language model finds whole sequences: the sum over a sequence's tokens of
+// log p(token | <bos>, the tokens before it), the way pretraining read them (every corpus record
+// starts with <bos>). `genolm score`'s zero-shot fitness comes from here, and so will the
+// log-likelihood ratios of variants.
+
+#include <cstdint>
+#include <vector>
+
+#include "models/language_model.h"
+
+namespace genolm::train {
+
+struct LikelihoodOptions {
+  std::int64_t batch_size = 64;
+  // Tokens the encoder reads at a time. An LSTM carries its state from chunk to chunk, so the
+  // result does not depend on it; a transformer reads windows of its context, each on its own.
+  std::int64_t chunk = 70;
+  bool autocast = false;  // bf16 autocast (the transformer in bf16)
+};
+
+// Natural-log likelihoods [sequences] (float64) of `tokens` (each nonempty, already in the order
+// the model reads: reversed for a backward model), in the sequences' own order. Runs in inference
+// mode; the model's training flag is restored.
+torch::Tensor sequence_log_likelihoods(models::LanguageModel& model,
+                                       const std::vector<std::vector<std::int32_t>>& tokens,
+                                       const LikelihoodOptions& options);
+
+}  // namespace genolm::train
