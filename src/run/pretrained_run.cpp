@@ -79,7 +79,12 @@ PretrainedRun open_pretrained_run(const config::Recipe& recipe, const Pretrained
   }
   const auto weights =
       use.whole_language_model ? run.layout.language_model_weights() : run.layout.encoder_weights();
-  const auto saved = existing_weights(weights);
+  auto saved = existing_weights(weights);
+  run.weights_hold_language_model = use.whole_language_model;
+  if (!saved && !use.whole_language_model && has_card && run.card.has_language_model) {
+    saved = existing_weights(run.layout.language_model_weights());
+    run.weights_hold_language_model = saved.has_value();
+  }
   if (!has_card || !saved) {
     throw Error(use.key + " " + from.string() + " is not a pretraining run folder (expected " +
                 "model.json and " + weights.filename().string() + " there)");

@@ -34,6 +34,10 @@ struct PretrainedRun {
   ModelCard card;
   std::filesystem::path
       weights;  // encoder.safetensors or language_model.safetensors, as the use asks
+  // Whether `weights` is the whole language model, also where the use asks for the encoder alone:
+  // a folder that keeps only language_model.safetensors (a shipped model, half the size) serves
+  // both uses.
+  bool weights_hold_language_model = false;
 };
 
 // Opens the run the recipe's `use.key` names. Throws genolm::Error when it is not a pretraining

@@ -25,6 +25,7 @@ EncoderStart encoder_start(const config::Recipe& recipe, int threads) {
   start.tokenizer = run::load_tokenizer(pretrained);
   start.description = pretrained.card.encoder;
   start.weights = pretrained.weights;
+  start.weights_hold_language_model = pretrained.weights_hold_language_model;
   start.direction = pretrained.card.direction;
   if (recipe.is_set("encoder.backward") && recipe.boolean("encoder.backward") != start.backward()) {
     throw Error(

@@ -1,7 +1,7 @@
 #pragma once
 // Where a fine-tuning run's encoder and tokenizer come from: the language model of a pretraining
-// run (encoder.from: its encoder.safetensors, model.json and tokenizer), or a new encoder of the recipe's
-// [model] with the recipe's tokenizer.
+// run (encoder.from: its encoder.safetensors, model.json and tokenizer), or a new encoder of the
+// recipe's [model] with the recipe's tokenizer.
 
 #include <filesystem>
 #include <memory>
@@ -15,9 +15,11 @@ namespace genolm::train {
 
 struct EncoderStart {
   std::unique_ptr<tokenizers::Tokenizer> tokenizer;
-  nlohmann::json description;     // as pretrained (the language model's dropouts)
-  std::filesystem::path weights;  // encoder.safetensors of the pretraining run; empty: random weights
-  std::filesystem::path from;     // the pretraining run folder; empty: from scratch
+  nlohmann::json description;  // as pretrained (the language model's dropouts)
+  std::filesystem::path
+      weights;  // encoder.safetensors of the pretraining run; empty: random weights
+  bool weights_hold_language_model = false;  // `weights` is language_model.safetensors
+  std::filesystem::path from;                // the pretraining run folder; empty: from scratch
   // The pretrained run's reading direction, or encoder.backward's for a new encoder: the
   // fine-tuned model reads its sequences the same way.
   run::ReadingDirection direction = run::ReadingDirection::forward;

@@ -398,7 +398,12 @@ Classifier build_classifier(const FinetuneRun& run, bool bf16) {
   c.encoder_description =
       models::classifier_encoder_description(start.description, recipe.number("model.drop_mult"));
   auto encoder = models::make_encoder(c.encoder_description);
-  if (start.pretrained()) {
+  if (start.pretrained() && start.weights_hold_language_model) {
+    // The encoder's tensors inside the language model's file: a language model around the encoder
+    // reads them, and its decoder bias is dropped with the wrapper.
+    load_module_file(*models::make_language_model(encoder, start.description, 0, 0), start.weights);
+    log("finetune")->info("encoder weights from the language model in {}", start.weights.string());
+  } else if (start.pretrained()) {
     load_module_file(*encoder, start.weights);
     log("finetune")->info("encoder weights from {}", start.weights.string());
   }

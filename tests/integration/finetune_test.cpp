@@ -341,6 +341,33 @@ TEST_F(Finetune, AFailedStartBlocksNothing) {
   EXPECT_TRUE(test_row("restarted").is_object());
 }
 
+// A folder that keeps only the whole language model (how genolm ships a pretrained model, at half
+// the size) is an encoder.from like any other: the encoder's weights come out of
+// language_model.safetensors, and the fine-tune is the same, loss for loss.
+TEST_F(Finetune, StartsFromAFolderThatKeepsOnlyTheLanguageModel) {
+  const auto lm = *dir_ / "runs/lm";
+  const auto lean = *dir_ / "lm_only";
+  std::filesystem::create_directories(lean);
+  std::filesystem::copy(lm / "model.json", lean / "model.json");
+  std::filesystem::copy(lm / "language_model.safetensors", lean / "language_model.safetensors");
+  std::filesystem::copy(lm / "tokenizer", lean / "tokenizer",
+                        std::filesystem::copy_options::recursive);
+  const std::string one_epoch = " --set finetune.stage_epochs=[1] --set finetune.stage_lrs=[1e-2]";
+  ASSERT_EQ(run("finetune --config " + recipe("from_encoder_file").string() + one_epoch), 0)
+      << err();
+  ASSERT_EQ(run("finetune --config " + recipe("from_lm_file").string() + one_epoch +
+                " --set encoder.from=" + lean.string()),
+            0)
+      << err();
+  std::vector<double> expected, actual;
+  for (const auto& row : metrics("from_encoder_file"))
+    if (row.contains("loss")) expected.push_back(row["loss"].get<double>());
+  for (const auto& row : metrics("from_lm_file"))
+    if (row.contains("loss")) actual.push_back(row["loss"].get<double>());
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(actual, expected);
+}
+
 // A run's config.toml is a recipe for its command: with encoder.from, the [model] keys it lists
 // at their defaults are no error.
 TEST_F(Finetune, ARunsConfigIsARecipeForAnotherRun) {
