@@ -17,6 +17,7 @@ constexpr TorchCommand kTorchCommandHelp[] = {
     {"evaluate", "metrics of a fine-tuned model on a labelled file"},
     {"embed", "extract sequence embeddings"},
     {"score", "log-likelihood of sequences under a language model (zero-shot fitness)"},
+    {"mutagenesis", "score every single substitution of sequences (saturation mutagenesis)"},
     {"launch", "start data-parallel workers (torchrun-style)"},
     {"lr-find", "find a learning rate for a recipe (fastai's learning-rate finder)"},
 };

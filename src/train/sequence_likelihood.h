@@ -26,4 +26,11 @@ torch::Tensor sequence_log_likelihoods(models::LanguageModel& model,
                                        const std::vector<std::vector<std::int32_t>>& tokens,
                                        const LikelihoodOptions& options);
 
+// Each token's natural-log probability given <bos> and the tokens before it: [sequences x the
+// longest sequence's tokens] (float64), rows in the sequences' order, 0 past a sequence's end.
+// Held whole in memory: for windows (variants, mutagenesis), not for genome-long records.
+torch::Tensor token_log_probabilities(models::LanguageModel& model,
+                                      const std::vector<std::vector<std::int32_t>>& tokens,
+                                      const LikelihoodOptions& options);
+
 }  // namespace genolm::train

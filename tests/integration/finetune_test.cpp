@@ -341,6 +341,66 @@ TEST_F(Finetune, AFailedStartBlocksNothing) {
   EXPECT_TRUE(test_row("restarted").is_object());
 }
 
+// DeepSEA's "diff": a fine-tuned model's mutagenesis scores each substitution as the change of
+// its predictions, which predict gives for the mutant and the reference.
+TEST_F(Finetune, MutagenesisIsTheChangeOfPredictions) {
+  const auto model = (*dir_ / "runs/motif").string();
+  std::istringstream rows(test::read_text(*dir_ / "test.tsv"));
+  std::string line;
+  std::getline(rows, line);
+  std::getline(rows, line);
+  const auto rest = line.substr(line.find('\t') + 1);
+  const std::string dna = rest.substr(0, rest.find('\t'));
+  std::string table = "id\tsequence\nref\t" + dna + "\n";
+  const std::string letters = "ACGT";
+  std::vector<char> alts;
+  for (const char letter : letters)
+    if (letter != dna[9]) alts.push_back(letter);
+  for (const char alt : alts) {
+    std::string mutant = dna;
+    mutant[9] = alt;
+    table += std::string("m") + alt + "\t" + mutant + "\n";
+  }
+  test::write_text(*dir_ / "mutants.tsv", table);
+  test::write_text(*dir_ / "reference.tsv", "id\tsequence\nref\t" + dna + "\n");
+  ASSERT_EQ(run("predict --model " + model + " --input " + (*dir_ / "mutants.tsv").string() +
+                " --out " + (*dir_ / "mutant_predictions.tsv").string()),
+            0)
+      << err();
+  ASSERT_EQ(run("mutagenesis --model " + model + " --input " + (*dir_ / "reference.tsv").string() +
+                " --out " + (*dir_ / "scan").string() + " --region 10-10"),
+            0)
+      << err();
+  std::map<std::string, double> prob_yes;
+  std::istringstream predictions(test::read_text(*dir_ / "mutant_predictions.tsv"));
+  std::getline(predictions, line);
+  ASSERT_EQ(line, "id\tpredicted\tprob_no\tprob_yes");
+  while (std::getline(predictions, line)) {
+    std::istringstream fields(line);
+    std::string id, predicted;
+    double no = 0, yes = 0;
+    fields >> id >> predicted >> no >> yes;
+    prob_yes[id] = yes;
+  }
+  std::istringstream scan(test::read_text(*dir_ / "scan" / "mutations.tsv"));
+  std::getline(scan, line);
+  ASSERT_EQ(line,
+            "id\tposition\tref\talt\tdelta_no\tdelta_yes\tdelta_logodds_no\tdelta_logodds_yes");
+  std::size_t seen = 0;
+  while (std::getline(scan, line)) {
+    std::istringstream fields(line);
+    std::string id, ref, alt;
+    std::size_t position = 0;
+    double delta_no = 0, delta_yes = 0;
+    fields >> id >> position >> ref >> alt >> delta_no >> delta_yes;
+    EXPECT_EQ(position, 10u);
+    EXPECT_NEAR(delta_yes, prob_yes["m" + alt] - prob_yes["ref"], 1e-5) << alt;
+    EXPECT_NEAR(delta_no, -delta_yes, 1e-6);
+    ++seen;
+  }
+  EXPECT_EQ(seen, 3u);
+}
+
 // A folder that keeps only the whole language model (how genolm ships a pretrained model, at half
 // the size) is an encoder.from like any other: the encoder's weights come out of
 // language_model.safetensors, and the fine-tune is the same, loss for loss.

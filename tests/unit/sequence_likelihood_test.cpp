@@ -11,6 +11,7 @@
 #include "models/transformer.h"
 #include "support/torch_threads.h"
 #include "train/sequence_likelihood.h"
+#include "variants/likelihood_ratio.h"
 
 namespace genolm::train {
 namespace {
@@ -117,6 +118,51 @@ TEST(SequenceLikelihood, LeavesTheModelsTrainingFlagAsItWas) {
   model->train();
   sequence_log_likelihoods(*model, kSequences, {});
   EXPECT_TRUE(model->is_training());
+}
+
+TEST(SequenceLikelihood, TokenLogProbabilitiesSumToTheSequencesAndStopAtItsEnd) {
+  auto model = tiny_lstm_model();
+  const auto per_token = token_log_probabilities(*model, kSequences, {.batch_size = 2, .chunk = 4});
+  const auto totals = sequence_log_likelihoods(*model, kSequences, {});
+  ASSERT_EQ(per_token.size(1), 11);
+  EXPECT_TRUE(torch::allclose(per_token.sum(1), totals, 1e-6, 1e-5));
+  EXPECT_EQ(per_token[2].slice(0, 1).abs().sum().item<double>(), 0.0);  // {10}: one token
+}
+
+TEST(LikelihoodRatio, TouchedTokensRunFromTheFirstChangeToTheLast) {
+  using variants::touched_tokens;
+  const std::vector<std::int32_t> reference = {7, 8, 9, 10, 7, 8};
+  auto span = touched_tokens(reference, {7, 8, 9, 10, 7, 8});
+  EXPECT_EQ(span.first, span.reference_end);
+  span = touched_tokens(reference, {7, 9, 10, 10, 7, 8});  // tokens 1 and 2 change
+  EXPECT_EQ(span.first, 1u);
+  EXPECT_EQ(span.reference_end, 3u);
+  EXPECT_EQ(span.mutant_end, 3u);
+  span = touched_tokens(reference, {7, 8, 9, 8});  // re-segmented: both run to their ends
+  EXPECT_EQ(span.first, 3u);
+  EXPECT_EQ(span.reference_end, 6u);
+  EXPECT_EQ(span.mutant_end, 4u);
+}
+
+// A mutation of the last token touches nothing after it: the ratio is then the whole sequences'
+// log-likelihood ratio, which score gives; a mutant that reads as its reference scores 0.
+TEST(LikelihoodRatio, IsTheSequencesRatioWhenNothingFollowsTheChange) {
+  auto model = tiny_lstm_model();
+  const std::vector<std::int32_t> reference = {7, 8, 9, 10, 7, 8, 9};
+  const std::vector<std::int32_t> last_changed = {7, 8, 9, 10, 7, 8, 10};
+  const std::vector<std::int32_t> middle_changed = {7, 8, 10, 10, 7, 8, 9};
+  const auto ratios = variants::likelihood_ratios(
+      *model, {{.reference = reference, .mutants = {last_changed, reference, middle_changed}}},
+      {.batch_size = 2});
+  const auto totals =
+      sequence_log_likelihoods(*model, {reference, last_changed, middle_changed}, {});
+  ASSERT_EQ(ratios.size(), 1u);
+  ASSERT_EQ(ratios[0].size(), 3u);
+  EXPECT_NEAR(ratios[0][0], totals[1].item<double>() - totals[0].item<double>(), 1e-5);
+  EXPECT_EQ(ratios[0][1], 0.0);
+  // In the middle, only token 2 counts: its log-probability in each.
+  const auto per_token = token_log_probabilities(*model, {reference, middle_changed}, {});
+  EXPECT_NEAR(ratios[0][2], per_token[1][2].item<double>() - per_token[0][2].item<double>(), 1e-6);
 }
 
 }  // namespace

@@ -1,0 +1,298 @@
+// Zero-shot scores end to end, from a small language model pretrained on tandem repeats:
+// genolm score (FASTA, FASTQ and tables, row for row in input order, on one strand or both, to a
+// file or a pipe) and genolm mutagenesis (every substitution's log-likelihood ratio, as tables,
+// .npy grids and a page).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include <cstring>
+
+#include "genolm/tokenizers/alphabet.h"
+#include "support/genolm_cli.h"
+#include "support/test_files.h"
+
+namespace genolm {
+namespace {
+
+// A float32 .npy written by genolm: its shape and values.
+struct Npy {
+  std::vector<std::size_t> shape;
+  std::vector<float> values;
+};
+Npy read_npy(const std::filesystem::path& file) {
+  const std::string bytes = test::read_text(file);
+  const std::size_t header =
+      10 + static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]);
+  Npy npy;
+  const auto open = bytes.find("'shape': (") + 10;
+  std::istringstream dims(bytes.substr(open, bytes.find(')', open) - open));
+  std::size_t dim = 0;
+  char comma = 0;
+  while (dims >> dim) {
+    npy.shape.push_back(dim);
+    dims >> comma;
+  }
+  npy.values.resize((bytes.size() - header) / sizeof(float));
+  std::memcpy(npy.values.data(), bytes.data() + header, npy.values.size() * sizeof(float));
+  return npy;
+}
+
+struct ScoreRow {
+  std::string id;
+  double log_likelihood = 0, per_token = 0, per_base = 0;
+};
+
+std::vector<ScoreRow> parse_scores(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "id\tlog_likelihood\tlog_likelihood_per_token\tlog_likelihood_per_base");
+  std::vector<ScoreRow> rows;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    ScoreRow row;
+    fields >> row.id >> row.log_likelihood >> row.per_token >> row.per_base;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+class ZeroShot : public ::testing::Test {
+ protected:
+  // 100 steps on tandem repeats: enough for the model to find repeats far likelier than noise.
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<test::TempDir>();
+    repeats_ = test::tandem_repeats(60000, 3);
+    test::write_text(*dir_ / "genome.fa", test::fasta_record("repeats", repeats_));
+    test::write_text(*dir_ / "lm.toml",
+                     "[run]\nname = \"lm\"\ndir = \"" + (*dir_ / "runs").string() +
+                         "\"\nseed = 7\n[data]\ntrain = [\"" + (*dir_ / "genome.fa").string() +
+                         "\"]\nvalid_fraction = 0.05\nvalid_block_bases = 2000\n"
+                         "[tokenizer]\nkind = \"kmer\"\nk = 3\nstride = 1\n"
+                         "[model]\nemb_size = 24\nhidden_size = 48\nlayers = 2\n"
+                         "[train]\ndevice = \"cpu\"\nbatch_size = 16\nbptt = 30\nlr = 1e-2\n"
+                         "max_steps = 100\neval_every = 100\ncheckpoint_every = 100\n");
+    ASSERT_EQ(test::run_genolm(dir_->path(), "pretrain --config " + (*dir_ / "lm.toml").string()),
+              0)
+        << test::read_text(*dir_ / "err.txt");
+    records_ = {{"repeat", repeats_.substr(1000, 150)},
+                {"noise", test::random_dna(150, 11)},
+                {"short_repeat", repeats_.substr(5000, 40)}};
+    std::string fasta, fastq, table = "name\tseq\n", rc_fasta;
+    for (const auto& [id, dna] : records_) {
+      fasta += test::fasta_record(id, dna);
+      fastq += "@" + id + " read\n" + dna + "\n+\n" + std::string(dna.size(), 'I') + "\n";
+      table += id + "\t" + dna + "\n";
+      rc_fasta += test::fasta_record(id, tokenizers::reverse_complement(dna));
+    }
+    test::write_text(*dir_ / "records.fa", fasta);
+    test::write_text(*dir_ / "records.fq", fastq);
+    test::write_gzip(*dir_ / "records.tsv.gz", table);
+    test::write_text(*dir_ / "records_rc.fa", rc_fasta);
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+  static int score(const std::string& words) { return score_command("score", words); }
+  static int score_command(const std::string& command, const std::string& words) {
+    return test::run_genolm(dir_->path(),
+                            command + " --model " + (*dir_ / "runs" / "lm").string() + " " + words);
+  }
+  static std::vector<ScoreRow> scores_of(const std::string& input, const std::string& more = "") {
+    const auto out = *dir_ / "scores.tsv";
+    EXPECT_EQ(score("--input " + (*dir_ / input).string() + " --out " + out.string() + " " + more),
+              0)
+        << err();
+    return parse_scores(test::read_text(out));
+  }
+  static std::string err() { return test::read_text(*dir_ / "err.txt"); }
+
+  static std::unique_ptr<test::TempDir> dir_;
+  static std::string repeats_;
+  static std::vector<std::pair<std::string, std::string>> records_;
+};
+
+std::unique_ptr<test::TempDir> ZeroShot::dir_;
+std::string ZeroShot::repeats_;
+std::vector<std::pair<std::string, std::string>> ZeroShot::records_;
+
+TEST_F(ZeroShot, ScoreGivesOneRowPerRecordInInputOrderWithItsNormalisations) {
+  const auto rows = scores_of("records.fa");
+  ASSERT_EQ(rows.size(), records_.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& dna = records_[i].second;
+    EXPECT_EQ(rows[i].id, records_[i].first);
+    EXPECT_LT(rows[i].log_likelihood, 0);
+    // 3-mers at stride 1: one token per base after the first two.
+    EXPECT_NEAR(rows[i].per_token * static_cast<double>(dna.size() - 2), rows[i].log_likelihood,
+                1e-3);
+    EXPECT_NEAR(rows[i].per_base * static_cast<double>(dna.size()), rows[i].log_likelihood, 1e-3);
+  }
+  // The model learnt the repeats: they are far likelier per base than noise (ln 4 = 1.39).
+  EXPECT_GT(rows[0].per_base, rows[1].per_base + 0.3);
+}
+
+TEST_F(ZeroShot, ScoreReadsFastqAndTablesAsFasta) {
+  const auto fasta = scores_of("records.fa");
+  for (const auto& [input, more] : std::map<std::string, std::string>{
+           {"records.fq", ""}, {"records.tsv.gz", "--id-column name --sequence-columns seq"}}) {
+    const auto rows = scores_of(input, more);
+    ASSERT_EQ(rows.size(), fasta.size()) << input;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].id, fasta[i].id) << input;
+      EXPECT_NEAR(rows[i].log_likelihood, fasta[i].log_likelihood, 1e-5) << input;
+    }
+  }
+}
+
+TEST_F(ZeroShot, ScoreRcAverageIsTheMeanOfBothStrandsAndTheSameFromEither) {
+  const auto forward = scores_of("records.fa");
+  const auto reverse = scores_of("records_rc.fa");
+  const auto both = scores_of("records.fa", "--rc-average");
+  const auto both_from_reverse = scores_of("records_rc.fa", "--rc-average");
+  for (std::size_t i = 0; i < forward.size(); ++i) {
+    EXPECT_NEAR(both[i].log_likelihood, (forward[i].log_likelihood + reverse[i].log_likelihood) / 2,
+                1e-4);
+    EXPECT_NEAR(both_from_reverse[i].log_likelihood, both[i].log_likelihood, 1e-4);
+  }
+}
+
+TEST_F(ZeroShot, ScoreWritesToStandardOutputForADash) {
+  scores_of("records.fa");
+  const auto file = test::read_text(*dir_ / "scores.tsv");
+  ASSERT_EQ(score("--input " + (*dir_ / "records.fa").string() + " --out -"), 0) << err();
+  EXPECT_EQ(test::read_text(*dir_ / "out.txt"), file);
+}
+
+TEST_F(ZeroShot, ScoreRefusesWhatItCannotScore) {
+  test::write_text(*dir_ / "empty.fa", ">only\n\n");
+  EXPECT_NE(score("--input " + (*dir_ / "empty.fa").string() + " --out x.tsv"), 0);
+  EXPECT_NE(err().find("empty sequence"), std::string::npos) << err();
+  EXPECT_NE(test::run_genolm(dir_->path(), "score --model " + dir_->path().string() + " --input " +
+                                               (*dir_ / "records.fa").string()),
+            0);
+  EXPECT_NE(err().find("holds no model.json"), std::string::npos) << err();
+}
+
+struct MutationRow {
+  std::string id, ref, alt;
+  std::size_t position = 0;
+  double llr = 0;
+};
+
+std::vector<MutationRow> parse_mutations(const std::filesystem::path& file) {
+  std::istringstream lines(test::read_text(file));
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "id\tposition\tref\talt\tllr");
+  std::vector<MutationRow> rows;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    MutationRow row;
+    fields >> row.id >> row.position >> row.ref >> row.alt >> row.llr;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+TEST_F(ZeroShot, MutagenesisScoresEverySubstitutionWithTheReferenceAtZero) {
+  const auto out = *dir_ / "scan";
+  ASSERT_EQ(score_command("mutagenesis", "--input " + (*dir_ / "records.fa").string() + " --out " +
+                                             out.string() + " --region 2-10"),
+            0)
+      << err();
+  const auto rows = parse_mutations(out / "mutations.tsv");
+  ASSERT_EQ(rows.size(), records_.size() * 9 * 3);
+  const std::string letters = "ACGT";
+  for (std::size_t r = 0; r < records_.size(); ++r) {
+    const auto& [id, dna] = records_[r];
+    const auto grid = read_npy(out / (id + ".llr.npy"));
+    ASSERT_EQ(grid.shape, (std::vector<std::size_t>{9, 4})) << id;
+    for (std::size_t p = 0; p < 9; ++p) {
+      const char reference = dna[p + 1];
+      EXPECT_EQ(grid.values[p * 4 + letters.find(reference)], 0.0f) << id << " " << p;
+      for (std::size_t k = 0; k < 3; ++k) {
+        const auto& row = rows[r * 27 + p * 3 + k];
+        EXPECT_EQ(row.id, id);
+        EXPECT_EQ(row.position, p + 2);
+        EXPECT_EQ(row.ref, std::string(1, reference));
+        EXPECT_NE(row.alt, row.ref);
+        EXPECT_NEAR(grid.values[p * 4 + letters.find(row.alt)], row.llr,
+                    1e-4 + 1e-5 * std::abs(row.llr));
+      }
+    }
+  }
+  const auto page = test::read_text(out / "index.html");
+  EXPECT_NE(page.find("<svg"), std::string::npos);
+  EXPECT_NE(page.find("repeat: llr, positions 2-10"), std::string::npos);
+  EXPECT_NE(
+      test::read_text(out / "sequences.tsv").find("short_repeat\tshort_repeat\t40\t2\t10\tACGT"),
+      std::string::npos);
+}
+
+// The last base's 3-mer is the last token: nothing follows the change, so its ratio is the
+// difference of the two sequences' log-likelihoods, which genolm score gives.
+TEST_F(ZeroShot, MutagenesisOfTheLastBaseIsTheDifferenceOfScores) {
+  const auto& dna = records_[0].second;
+  const auto out = *dir_ / "last";
+  test::write_text(*dir_ / "repeat.fa", test::fasta_record("repeat", dna));
+  ASSERT_EQ(
+      score_command("mutagenesis", "--input " + (*dir_ / "repeat.fa").string() + " --out " +
+                                       out.string() + " --region " + std::to_string(dna.size()) +
+                                       "-" + std::to_string(dna.size())),
+      0)
+      << err();
+  const auto rows = parse_mutations(out / "mutations.tsv");
+  std::string fasta = test::fasta_record("reference", dna);
+  for (std::size_t k = 0; k < 3; ++k) {
+    std::string mutant = dna;
+    mutant.back() = rows[k].alt[0];
+    fasta += test::fasta_record("mutant", mutant);
+  }
+  test::write_text(*dir_ / "last.fa", fasta);
+  const auto scores = scores_of("last.fa");
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_NEAR(rows[k].llr, scores[k + 1].log_likelihood - scores[0].log_likelihood, 2e-4);
+  }
+}
+
+// Averaged over strands, a sequence and its reverse complement are scanned alike: position p's
+// substitution by a letter is position L-1-p's by its complement on the other strand.
+TEST_F(ZeroShot, MutagenesisStrandAverageIsSymmetric) {
+  ASSERT_EQ(score_command("mutagenesis", "--input " + (*dir_ / "records.fa").string() + " --out " +
+                                             (*dir_ / "fwd").string() + " --rc-average"),
+            0)
+      << err();
+  ASSERT_EQ(
+      score_command("mutagenesis", "--input " + (*dir_ / "records_rc.fa").string() + " --out " +
+                                       (*dir_ / "rev").string() + " --rc-average"),
+      0)
+      << err();
+  const auto forward = read_npy(*dir_ / "fwd" / "short_repeat.llr.npy");
+  const auto reverse = read_npy(*dir_ / "rev" / "short_repeat.llr.npy");
+  ASSERT_EQ(forward.shape, (std::vector<std::size_t>{40, 4}));
+  ASSERT_EQ(reverse.shape, forward.shape);
+  for (std::size_t p = 0; p < 40; ++p)
+    for (std::size_t l = 0; l < 4; ++l)  // ACGT's complements are TGCA: index 3 - l
+      EXPECT_NEAR(forward.values[p * 4 + l], reverse.values[(39 - p) * 4 + (3 - l)], 1e-4)
+          << p << " " << l;
+}
+
+TEST_F(ZeroShot, MutagenesisRefusesABadRegion) {
+  EXPECT_NE(score_command("mutagenesis", "--input " + (*dir_ / "records.fa").string() + " --out " +
+                                             (*dir_ / "bad").string() + " --region 10-5"),
+            0);
+  EXPECT_NE(err().find("--region '10-5': END comes before START"), std::string::npos) << err();
+  EXPECT_NE(score_command("mutagenesis", "--input " + (*dir_ / "records.fa").string() + " --out " +
+                                             (*dir_ / "bad").string() + " --region 151-160"),
+            0);
+  EXPECT_NE(err().find("record 'repeat' has 150 letters: --region starts at 151"),
+            std::string::npos)
+      << err();
+}
+
+}  // namespace
+}  // namespace genolm
