@@ -18,6 +18,7 @@ constexpr TorchCommand kTorchCommandHelp[] = {
     {"embed", "extract sequence embeddings"},
     {"score", "log-likelihood of sequences under a language model (zero-shot fitness)"},
     {"mutagenesis", "score every single substitution of sequences (saturation mutagenesis)"},
+    {"variants", "score VCF variants or protein mutants (effect of each on the model)"},
     {"launch", "start data-parallel workers (torchrun-style)"},
     {"lr-find", "find a learning rate for a recipe (fastai's learning-rate finder)"},
 };

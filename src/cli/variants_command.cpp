@@ -1,0 +1,273 @@
+// genolm variants: variants scored by a run's model, DeepSEA's way for a fine-tuned model (the
+// change of its outputs, alt minus ref) and zero-shot for a language model (the log-likelihood
+// ratio of alt over ref over the tokens the variant touches). Two inputs:
+//   --vcf FILE --reference FASTA: VCF/BCF records against an indexed genome (htslib), each scored
+//     on a window of --window bases around it;
+//   --mutants TABLE --wildtype FASTA: protein mutants in deep mutational scanning's notation
+//     (H24C, H24C:A30G), each scored on the whole mutant protein.
+// Rows come out in input order, one per alternative allele; variants that cannot be scored
+// (indels, symbolic alleles, mismatches under --skip-mismatches) keep their row with "nan"
+// scores and are counted in the log.
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/model_input.h"
+#include "genolm/error.h"
+#include "io/fastx_reader.h"
+#include "io/reference_genome.h"
+#include "io/streamed_file.h"
+#include "io/table_reader.h"
+#include "io/tsv_field.h"
+#include "io/vcf_reader.h"
+#include "util/log.h"
+#include "variants/mutant_scorer.h"
+#include "variants/protein_mutants.h"
+#include "variants/variant_window.h"
+
+namespace genolm::cli {
+namespace {
+
+constexpr std::size_t kVariantsPerCall = 1024;  // variants scored at once
+
+struct VariantsFlags {
+  std::string model;
+  std::string vcf, reference;
+  std::string mutants, wildtype, mutant_column = "mutant";
+  long first_position = 1;
+  std::string out = "variants.tsv";
+  std::int64_t window = 200;
+  bool skip_mismatches = false;
+  StrandFlags strands;
+  std::int64_t batch_size = 128;
+  std::string device = "auto";
+};
+
+std::string number(double value) {
+  if (!std::isfinite(value)) return "nan";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+// Rows waiting for their scores: the text before the scores, and the set they were scored in (or
+// none: "nan").
+struct PendingRow {
+  std::string prefix;
+  long set = -1;
+};
+
+class RowWriter {
+ public:
+  RowWriter(const std::string& out, std::string header, variants::MutantScorer& scorer)
+      : file_(out), scorer_(scorer) {
+    for (const auto& column : scorer.columns())
+      header += "\t" + column;
+    file_.write(header + "\n");
+  }
+
+  void add(std::string prefix, std::optional<variants::ReferenceMutants> set) {
+    long index = -1;
+    if (set) {
+      index = static_cast<long>(sets_.size());
+      sets_.push_back(std::move(*set));
+      ++scored_;
+    }
+    rows_.push_back({std::move(prefix), index});
+    if (sets_.size() == kVariantsPerCall) flush();
+  }
+
+  void flush() {
+    std::vector<std::vector<std::vector<double>>> scores;
+    if (!sets_.empty()) scores = scorer_.score(sets_);
+    std::string text;
+    const std::size_t columns = scorer_.columns().size();
+    for (const auto& row : rows_) {
+      text += row.prefix;
+      for (std::size_t c = 0; c < columns; ++c)
+        text += "\t" + (row.set < 0 ? std::string("nan") : number(scores[row.set][0][c]));
+      text += "\n";
+    }
+    file_.write(text);
+    rows_.clear();
+    sets_.clear();
+  }
+
+  void finish() {
+    flush();
+    file_.finish();
+  }
+  std::size_t scored() const { return scored_; }
+
+ private:
+  io::StreamedFile file_;
+  variants::MutantScorer& scorer_;
+  std::vector<PendingRow> rows_;
+  std::vector<variants::ReferenceMutants> sets_;
+  std::size_t scored_ = 0;
+};
+
+void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer) {
+  if (flags.window < 1) throw Error("--window must be at least 1 base");
+  const io::ReferenceGenome genome(flags.reference);
+  io::VcfReader reader(flags.vcf);
+  RowWriter writer(flags.out, "id\tchrom\tpos\tref\talt", scorer);
+  std::size_t indels = 0, symbolic = 0, mismatches = 0, rows = 0;
+  io::VcfVariant variant;
+  while (reader.next(variant)) {
+    for (const auto& alt : variant.alts) {
+      ++rows;
+      const std::string id = variant.id != "."
+                                 ? variant.id
+                                 : variant.chrom + ":" + std::to_string(variant.position) + ":" +
+                                       variant.ref + ">" + alt;
+      const std::string prefix = io::tsv_field(id) + "\t" + io::tsv_field(variant.chrom) + "\t" +
+                                 std::to_string(variant.position) + "\t" +
+                                 io::tsv_field(variant.ref) + "\t" + io::tsv_field(alt);
+      const auto kind = variants::allele_kind(variant.ref, alt);
+      if (kind != variants::AlleleKind::substitution) {
+        ++(kind == variants::AlleleKind::indel ? indels : symbolic);
+        writer.add(prefix, std::nullopt);
+        continue;
+      }
+      bool mismatch = false;
+      auto window = variants::variant_window(genome, variant, alt, flags.window,
+                                             flags.skip_mismatches ? &mismatch : nullptr);
+      if (mismatch) {
+        ++mismatches;
+        writer.add(prefix, std::nullopt);
+        continue;
+      }
+      writer.add(prefix, variants::ReferenceMutants{
+                             .record = variants::describe_variant(flags.vcf, variant, alt),
+                             .reference = std::move(window.reference),
+                             .mutants = {std::move(window.alternative)}});
+    }
+  }
+  writer.finish();
+  log("variants")
+      ->info("{} of {} alleles scored on windows of up to {} bases -> {}", writer.scored(), rows,
+             flags.window, flags.out);
+  if (indels + symbolic + mismatches > 0) {
+    log("variants")
+        ->warn(
+            "not scored (rows kept, scores nan): {} insertions or deletions, {} "
+            "symbolic alleles, {} REF mismatches",
+            indels, symbolic, mismatches);
+  }
+}
+
+std::string read_wildtype(const std::string& path) {
+  io::FastxReader reader(path, {.alphabet = io::Alphabet::protein});
+  io::SequenceRecord record;
+  if (!io::read_record(reader, record) || record.sequence.empty()) {
+    throw Error("wild type " + path + ": holds no sequence (expected one FASTA record)");
+  }
+  return record.sequence;
+}
+
+void score_mutants(const VariantsFlags& flags, variants::MutantScorer& scorer) {
+  const std::string wildtype = read_wildtype(flags.wildtype);
+  io::TableReader table(flags.mutants);
+  const std::size_t column = table.column(flags.mutant_column);
+  RowWriter writer(flags.out, "mutant", scorer);
+  std::vector<std::string> row;
+  std::size_t rows = 0;
+  while (table.next(row)) {
+    const std::string& text = row[column];
+    std::vector<variants::ResidueChange> changes;
+    try {
+      changes = variants::parse_mutant(text, wildtype, flags.first_position);
+    } catch (const Error& e) {
+      throw Error(flags.mutants + " line " + std::to_string(table.line()) + ": " + e.what());
+    }
+    writer.add(io::tsv_field(text),
+               variants::ReferenceMutants{.record = text,
+                                          .reference = wildtype,
+                                          .mutants = {variants::apply_changes(wildtype, changes)}});
+    ++rows;
+  }
+  writer.finish();
+  if (rows == 0) throw Error(flags.mutants + ": holds no mutants");
+  log("variants")->info("{} mutants of {} scored -> {}", rows, flags.wildtype, flags.out);
+}
+
+int run_variants(const VariantsFlags& flags, const GlobalOptions& globals) {
+  at::set_num_threads(globals.resolved_threads());
+  const bool vcf = !flags.vcf.empty() || !flags.reference.empty();
+  const bool mutants = !flags.mutants.empty() || !flags.wildtype.empty();
+  if (vcf == mutants || (vcf && (flags.vcf.empty() || flags.reference.empty())) ||
+      (mutants && (flags.mutants.empty() || flags.wildtype.empty()))) {
+    throw Error(
+        "give either --vcf FILE with --reference FASTA, or --mutants TABLE with "
+        "--wildtype FASTA");
+  }
+  ModelInputOptions device_options;
+  device_options.device = flags.device;
+  auto folder = train::load_model_folder(flags.model, device_options.resolved_device());
+  if (vcf && !folder.tokenizer->reverse_complement_applies()) {
+    throw Error(flags.model +
+                " reads proteins: score VCF variants with a DNA model, or give "
+                "protein mutants with --mutants and --wildtype");
+  }
+  const auto scorer = variants::make_mutant_scorer(
+      folder, {.batch_size = flags.batch_size, .rc_average = flags.strands.average(folder)});
+  if (vcf)
+    score_vcf(flags, *scorer);
+  else
+    score_mutants(flags, *scorer);
+  return 0;
+}
+
+}  // namespace
+
+void register_variants(CLI::App& app, Action& action, const GlobalOptions& globals) {
+  auto flags = std::make_shared<VariantsFlags>();
+  auto* command = app.add_subcommand(
+      "variants",
+      "score variants (VCF against a reference, or protein mutants against a wild type) with a "
+      "language model or a fine-tuned model");
+  command
+      ->add_option("--model", flags->model,
+                   "a run folder of 'genolm pretrain' or 'genolm finetune'")
+      ->required();
+  command->add_option("--vcf", flags->vcf, "variants: VCF or BCF, plain or bgzipped");
+  command->add_option("--reference", flags->reference,
+                      "the genome the VCF refers to: FASTA, plain or bgzip, indexed (.fai) or in "
+                      "a writable folder");
+  command->add_option("--mutants", flags->mutants,
+                      "protein mutants: a CSV/TSV table with a column of changes such as H24C or "
+                      "H24C:A30G");
+  command->add_option("--wildtype", flags->wildtype, "the wild-type protein: one FASTA record");
+  command->add_option("--mutant-column", flags->mutant_column, "the --mutants column to read")
+      ->capture_default_str();
+  command
+      ->add_option("--first-position", flags->first_position,
+                   "the number of the wild type's first residue in the mutants' notation")
+      ->capture_default_str();
+  command->add_option("--out", flags->out, "tab-separated scores, one row per allele or mutant")
+      ->capture_default_str();
+  command
+      ->add_option("--window", flags->window,
+                   "bases around each VCF variant that the model reads (clipped at contig ends)")
+      ->capture_default_str();
+  command->add_flag("--skip-mismatches", flags->skip_mismatches,
+                    "a REF that is not the reference's bases leaves a row of nan and is counted, "
+                    "instead of an error");
+  flags->strands.add_to(*command);
+  command->add_option("--batch-size", flags->batch_size, "sequences per batch")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command
+      ->add_option("--device", flags->device,
+                   "where the model runs: auto (a GPU when CUDA is available), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  command->callback([&action, &globals, flags] {
+    action = [&globals, flags] { return run_variants(*flags, globals); };
+  });
+}
+
+}  // namespace genolm::cli
