@@ -54,7 +54,10 @@ bool VcfReader::next(VcfVariant& variant) {
   if (status == -1) return false;
   ++records_;
   bcf1_t* record = handles_->record;
-  if (status < -1 || record->errcode != 0 || bcf_unpack(record, BCF_UN_STR) != 0) {
+  // Contigs and INFO or FORMAT tags missing from the header are common and harmless here (htslib
+  // adds them); anything else it flags leaves the record unusable.
+  const int fatal = record->errcode & ~(BCF_ERR_CTG_UNDEF | BCF_ERR_TAG_UNDEF);
+  if (status < -1 || fatal != 0 || record->pos < 0 || bcf_unpack(record, BCF_UN_STR) != 0) {
     throw Error("variant file " + path_.string() + ": record " + std::to_string(records_) +
                 " after the header is malformed (expected CHROM, POS, ID, REF and ALT in "
                 "tab-separated columns, POS a positive number)");

@@ -114,10 +114,16 @@ read_only)
   recipe run disk/runs 10
   pretrain run.toml
   snapshot disk/runs/run before
+  # A reference without its .fai index, where no index can be written.
+  printf '>c1\nACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT\n' >disk/ref.fa
+  printf '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nc1\t5\tv1\tA\tG\t.\t.\t.\n' \
+    >disk/v.vcf
   mount -o remount,ro disk
   expect_error "Read-only file system" pretrain run.toml --resume --set train.max_steps=20
   expect_error "Read-only file system" "$genolm" embed --model disk/runs/run --input genome.fa \
     --out disk/emb.npy
+  expect_error "has no index (ref.fa.fai) and its folder disk is not writable" "$genolm" variants \
+    --model disk/runs/run --vcf disk/v.vcf --reference disk/ref.fa --out variants.tsv
   mount -o remount,rw disk
   unchanged disk/runs/run before
   ;;

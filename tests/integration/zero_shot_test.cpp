@@ -294,5 +294,127 @@ TEST_F(ZeroShot, MutagenesisRefusesABadRegion) {
       << err();
 }
 
+// The llr column of a variants table, by id; "nan" reads as NaN.
+std::map<std::string, double> variant_scores(const std::filesystem::path& file) {
+  std::map<std::string, double> scores;
+  std::istringstream lines(test::read_text(file));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    const auto tab = line.rfind('\t');
+    scores[line.substr(0, line.find('\t'))] = std::stod(line.substr(tab + 1));
+  }
+  return scores;
+}
+
+// A window wider than the contig is the whole contig, which is what mutagenesis reads: the same
+// substitutions then score the same, at the contig's first and last base too, in any batch size.
+TEST_F(ZeroShot, VariantsOfAVcfAreMutagenesisOfTheirWindow) {
+  ASSERT_EQ(score_command("mutagenesis", "--input " + (*dir_ / "records.fa").string() + " --out " +
+                                             (*dir_ / "scan").string()),
+            0)
+      << err();
+  std::map<std::string, double> scan;
+  for (const auto& row : parse_mutations(*dir_ / "scan" / "mutations.tsv"))
+    scan[row.id + ":" + std::to_string(row.position) + row.alt] = row.llr;
+  const auto base = [&](std::size_t record, std::size_t position) {
+    return std::string(1, records_[record].second[position - 1]);
+  };
+  const auto other = [&](const std::string& b) { return std::string(b == "A" ? "C" : "A"); };
+  const std::string vcf =
+      "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+      "repeat\t10\tmiddle\t" +
+      base(0, 10) + "\t" + other(base(0, 10)) + "," + "G\t.\t.\t.\n" + "short_repeat\t40\tlast\t" +
+      base(2, 40) + "\t" + other(base(2, 40)) + "\t.\t.\t.\n" + "noise\t1\tfirst\t" + base(1, 1) +
+      "\t" + other(base(1, 1)) + "\t.\t.\t.\n" + "noise\t5\tindel\t" + base(1, 5) + "\t" +
+      base(1, 5) + "T\t.\t.\t.\n";
+  test::write_text(*dir_ / "v.vcf", vcf);
+  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  for (const std::string batch : {"1", "64"}) {
+    const auto out = *dir_ / ("variants_" + batch + ".tsv");
+    ASSERT_EQ(score_command("variants", "--vcf " + (*dir_ / "v.vcf").string() + " --reference " +
+                                            (*dir_ / "reference.fa").string() +
+                                            " --window 1000 --batch-size " + batch + " --out " +
+                                            out.string()),
+              0)
+        << err();
+    const auto text = test::read_text(out);
+    EXPECT_EQ(text.substr(0, text.find('\n')), "id\tchrom\tpos\tref\talt\tllr");
+    std::istringstream lines(text);
+    std::string line;
+    std::vector<std::string> ids;
+    std::getline(lines, line);
+    while (std::getline(lines, line))
+      ids.push_back(line.substr(0, line.find('\t')));
+    // One row per allele, in input order.
+    EXPECT_EQ(ids, (std::vector<std::string>{"middle", "middle", "last", "first", "indel"}));
+    std::istringstream again(text);
+    std::getline(again, line);
+    std::getline(again, line);
+    const double middle = std::stod(line.substr(line.rfind('\t') + 1));
+    EXPECT_NEAR(middle, scan["repeat:10" + other(base(0, 10))], 1e-4) << batch;
+    const auto scores = variant_scores(out);
+    EXPECT_NEAR(scores.at("last"), scan["short_repeat:40" + other(base(2, 40))], 1e-4) << batch;
+    EXPECT_NEAR(scores.at("first"), scan["noise:1" + other(base(1, 1))], 1e-4) << batch;
+    EXPECT_TRUE(std::isnan(scores.at("indel")));
+  }
+  EXPECT_TRUE(std::filesystem::exists(*dir_ / "reference.fa.fai"));
+  EXPECT_NE(err().find("1 insertions or deletions"), std::string::npos) << err();
+}
+
+TEST_F(ZeroShot, VariantsWithAWrongRefAreAnErrorOrACountedSkip) {
+  const char wrong = records_[0].second[9] == 'A' ? 'C' : 'A';
+  test::write_text(
+      *dir_ / "wrong.vcf",
+      std::string("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n") +
+          "repeat\t10\tv1\t" + wrong + "\tG\t.\t.\t.\n" + "chr9\t10\tv2\tA\tG\t.\t.\t.\n");
+  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  const std::string words = "--vcf " + (*dir_ / "wrong.vcf").string() + " --reference " +
+                            (*dir_ / "reference.fa").string() + " --out " +
+                            (*dir_ / "wrong.tsv").string();
+  EXPECT_NE(score_command("variants", words), 0);
+  EXPECT_NE(err().find("record 1 (repeat:10 " + std::string(1, wrong) + ">G): REF '" + wrong +
+                       "' is not the reference's"),
+            std::string::npos)
+      << err();
+  EXPECT_NE(score_command("variants", words + " --skip-mismatches"), 0);
+  EXPECT_NE(err().find("record 2 (chr9:10 A>G): the reference"), std::string::npos) << err();
+  EXPECT_NE(err().find("has no contig 'chr9'"), std::string::npos) << err();
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "wrong.tsv"));  // no half table
+}
+
+// Mutants in deep mutational scanning's notation are mutagenesis of the wild type too.
+TEST_F(ZeroShot, VariantsInMutantNotationAreMutagenesisOfTheWildType) {
+  const auto& wild_type = records_[2].second;
+  test::write_text(*dir_ / "wt.fa", test::fasta_record("wt", wild_type));
+  ASSERT_EQ(score_command("mutagenesis", "--input " + (*dir_ / "wt.fa").string() + " --out " +
+                                             (*dir_ / "wt_scan").string()),
+            0)
+      << err();
+  std::map<std::string, double> scan;
+  for (const auto& row : parse_mutations(*dir_ / "wt_scan" / "mutations.tsv"))
+    scan[row.ref + std::to_string(row.position + 99) + row.alt] = row.llr;
+  const std::string first = wild_type.substr(0, 1) + "100" + (wild_type[0] == 'A' ? "C" : "A");
+  const std::string last = wild_type.substr(39, 1) + "139" + (wild_type[39] == 'G' ? "T" : "G");
+  test::write_text(*dir_ / "mutants.csv", "name,fitness\n" + first + ",1\n" + last + ",2\n");
+  ASSERT_EQ(score_command("variants",
+                          "--mutants " + (*dir_ / "mutants.csv").string() +
+                              " --mutant-column name --wildtype " + (*dir_ / "wt.fa").string() +
+                              " --first-position 100 --out " + (*dir_ / "dms.tsv").string()),
+            0)
+      << err();
+  const auto scores = variant_scores(*dir_ / "dms.tsv");
+  EXPECT_NEAR(scores.at(first), scan.at(first), 1e-4);
+  EXPECT_NEAR(scores.at(last), scan.at(last), 1e-4);
+  test::write_text(*dir_ / "bad.csv", "name\n" + first + "\nQ5\n");
+  EXPECT_NE(score_command("variants", "--mutants " + (*dir_ / "bad.csv").string() +
+                                          " --mutant-column name --wildtype " +
+                                          (*dir_ / "wt.fa").string() + " --first-position 100"),
+            0);
+  EXPECT_NE(err().find("bad.csv line 3: mutant 'Q5': expected changes such as H24C"),
+            std::string::npos)
+      << err();
+}
+
 }  // namespace
 }  // namespace genolm
