@@ -145,7 +145,7 @@ finetune_one() {  # finetune_one TASK ENCODER CONFIG [--set ...]
     # (E. coli from scratch: MCC 0.15 under the recipe's stages, 0.74 so; bench/RESULTS.md).
     args+=(--set encoder.from= --set model.emb_size=128 --set model.hidden_size=512
       --set 'finetune.stage_epochs=[12]' --set 'finetune.stage_lrs=[2e-3]')
-  elif [[ ! -f $encoder_run/encoder.safetensors ]]; then
+  elif [[ ! -f $encoder_run/encoder.safetensors && ! -f $encoder_run/language_model.safetensors ]]; then
     if ((PRETRAIN)) && pretrain_encoder "${encoder_run#runs/}"; then :; else
       log "finetune $name: not run, $encoder_run missing"
       ledger "$name" "$task" "$enc" "not run: $encoder_run missing" "" "" "" ""
