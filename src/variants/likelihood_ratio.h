@@ -34,11 +34,21 @@ struct TouchedTokens {
 TouchedTokens touched_tokens(const std::vector<std::int32_t>& reference,
                              const std::vector<std::int32_t>& mutant);
 
+// How the ratios are computed; both give the same numbers.
+enum class RatioReading {
+  // An encoder that carries state (the LSTM) reads each reference's prefix once, up to each
+  // mutant's first change, and then only the touched tokens of the reference and of each mutant
+  // from that state: the work is the prefix plus the spans, not two whole windows per mutant.
+  // Encoders without state read whole windows.
+  shared_prefix,
+  whole_windows,  // every reference and mutant read whole (the reference for tests)
+};
+
 // The log-likelihood ratio (natural log, mutant over reference, over the touched tokens) of every
-// mutant of every set: result[s][m] for sets[s].mutants[m]. The reference and mutant windows run
-// in batches of `options.batch_size`.
-std::vector<std::vector<double>> likelihood_ratios(models::LanguageModel& model,
-                                                   const std::vector<MutantSet>& sets,
-                                                   const train::LikelihoodOptions& options);
+// mutant of every set: result[s][m] for sets[s].mutants[m]. Sequences run in batches of
+// `options.batch_size`.
+std::vector<std::vector<double>> likelihood_ratios(
+    models::LanguageModel& model, const std::vector<MutantSet>& sets,
+    const train::LikelihoodOptions& options, RatioReading reading = RatioReading::shared_prefix);
 
 }  // namespace genolm::variants

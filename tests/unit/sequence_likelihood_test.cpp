@@ -165,5 +165,37 @@ TEST(LikelihoodRatio, IsTheSequencesRatioWhenNothingFollowsTheChange) {
   EXPECT_NEAR(ratios[0][2], per_token[1][2].item<double>() - per_token[0][2].item<double>(), 1e-6);
 }
 
+// Reading each reference's prefix once and then only the spans gives the numbers of reading
+// every window whole: first-token changes, unchanged mutants, several changes, a re-segmented
+// mutant, sets of several lengths, in any batch size and chunk.
+TEST(LikelihoodRatio, ReadingSharedPrefixesGivesTheWholeWindowsRatios) {
+  auto model = tiny_lstm_model();
+  const std::vector<variants::MutantSet> sets = {
+      {.reference = {7, 8, 9, 10, 7, 8, 9},
+       .mutants = {{8, 8, 9, 10, 7, 8, 9},
+                   {7, 8, 9, 10, 7, 8, 9},
+                   {7, 9, 9, 10, 7, 10, 9},
+                   {7, 8, 9, 10, 7, 8, 10},
+                   {7, 8, 9, 8}}},
+      {.reference = {10, 9}, .mutants = {{10, 7}, {7, 9}}},
+      {.reference = {9, 7, 8, 9, 10, 7, 8, 9, 10, 10, 8},
+       .mutants = {{9, 7, 8, 9, 10, 8, 8, 9, 10, 10, 8}}}};
+  const auto expected = variants::likelihood_ratios(*model, sets, {.batch_size = 64},
+                                                    variants::RatioReading::whole_windows);
+  for (const std::int64_t batch_size : {1, 2, 64})
+    for (const std::int64_t chunk : {1, 3, 70}) {
+      const auto ratios =
+          variants::likelihood_ratios(*model, sets, {.batch_size = batch_size, .chunk = chunk});
+      ASSERT_EQ(ratios.size(), expected.size());
+      for (std::size_t s = 0; s < sets.size(); ++s) {
+        ASSERT_EQ(ratios[s].size(), expected[s].size());
+        for (std::size_t m = 0; m < ratios[s].size(); ++m)
+          EXPECT_NEAR(ratios[s][m], expected[s][m], 1e-5)
+              << "set " << s << ", mutant " << m << ", batch " << batch_size << ", chunk " << chunk;
+      }
+    }
+  EXPECT_EQ(expected[0][1], 0.0);
+}
+
 }  // namespace
 }  // namespace genolm::train
