@@ -45,8 +45,8 @@ void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals
 
 // Commands that need LibTorch, served by build/genolm-train (genolm hands them over).
 inline const std::vector<std::string> kTorchCommands = {
-    "pretrain", "finetune",    "predict",  "evaluate", "embed",
-    "score",    "mutagenesis", "variants", "launch",   "lr-find"};
+    "pretrain",    "finetune", "predict", "evaluate", "embed",  "score",
+    "mutagenesis", "variants", "scan",    "launch",   "lr-find"};
 void register_pretrain(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_finetune(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_predict(CLI::App& app, Action& action, const GlobalOptions& globals);
@@ -55,6 +55,7 @@ void register_embed(CLI::App& app, Action& action, const GlobalOptions& globals)
 void register_score(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_mutagenesis(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_variants(CLI::App& app, Action& action, const GlobalOptions& globals);
+void register_scan(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_launch(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_lr_find(CLI::App& app, Action& action, const GlobalOptions& globals);
 // Placeholders in genolm's own help for the commands genolm-train serves.

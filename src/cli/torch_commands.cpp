@@ -19,6 +19,7 @@ constexpr TorchCommand kTorchCommandHelp[] = {
     {"score", "log-likelihood of sequences under a language model (zero-shot fitness)"},
     {"mutagenesis", "score every single substitution of sequences (saturation mutagenesis)"},
     {"variants", "score VCF variants or protein mutants (effect of each on the model)"},
+    {"scan", "slide a fine-tuned model along a genome or regions (bedGraph tracks)"},
     {"launch", "start data-parallel workers (torchrun-style)"},
     {"lr-find", "find a learning rate for a recipe (fastai's learning-rate finder)"},
 };

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
         genolm::cli::register_score(app, action, globals);
         genolm::cli::register_mutagenesis(app, action, globals);
         genolm::cli::register_variants(app, action, globals);
+        genolm::cli::register_scan(app, action, globals);
         genolm::cli::register_launch(app, action, globals);
         genolm::cli::register_lr_find(app, action, globals);
       });

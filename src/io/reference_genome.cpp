@@ -62,6 +62,13 @@ ReferenceGenome::ReferenceGenome(const std::filesystem::path& fasta)
 
 ReferenceGenome::~ReferenceGenome() = default;
 
+std::vector<std::string> ReferenceGenome::contigs() const {
+  std::vector<std::string> names;
+  for (int i = 0; i < faidx_nseq(index_->fai); ++i)
+    names.emplace_back(faidx_iseq(index_->fai, i));
+  return names;
+}
+
 bool ReferenceGenome::has_contig(const std::string& contig) const {
   return faidx_has_seq(index_->fai, contig.c_str()) != 0;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace genolm::io {
 
@@ -20,6 +21,8 @@ class ReferenceGenome {
   ReferenceGenome(const ReferenceGenome&) = delete;
   ReferenceGenome& operator=(const ReferenceGenome&) = delete;
 
+  // The contigs in the file's order.
+  std::vector<std::string> contigs() const;
   bool has_contig(const std::string& contig) const;
   // Throws genolm::Error for a contig the index does not hold.
   std::int64_t contig_length(const std::string& contig) const;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -399,6 +400,86 @@ TEST_F(Finetune, MutagenesisIsTheChangeOfPredictions) {
     ++seen;
   }
   EXPECT_EQ(seen, 3u);
+}
+
+// scan slides the classifier along contigs or BED regions: each window's prediction (what predict
+// gives for that window) covers its central step, one bedGraph per class; a contig shorter than
+// the window is left out with a warning.
+TEST_F(Finetune, ScanWritesOneTrackPerClassOfWhatPredictGives) {
+  const auto model = (*dir_ / "runs/motif").string();
+  std::string contig = test::random_dna(300, 77);
+  contig.replace(120, kMotif.size(), kMotif);
+  test::write_text(
+      *dir_ / "scan_genome.fa",
+      test::fasta_record("c1", contig) + test::fasta_record("c2", test::random_dna(40, 78)));
+  ASSERT_EQ(run("scan --model " + model + " --reference " + (*dir_ / "scan_genome.fa").string() +
+                " --window 50 --step 10 --out " + (*dir_ / "motif.bedGraph").string()),
+            0)
+      << err();
+  EXPECT_NE(err().find("1 region shorter than the window: not scanned"), std::string::npos)
+      << err();
+  std::string windows = "id\tsequence\n";
+  for (int start = 0; start <= 250; start += 10)
+    windows += "w" + std::to_string(start) + "\t" + contig.substr(start, 50) + "\n";
+  test::write_text(*dir_ / "windows.tsv", windows);
+  ASSERT_EQ(run("predict --model " + model + " --input " + (*dir_ / "windows.tsv").string() +
+                " --out " + (*dir_ / "window_predictions.tsv").string()),
+            0)
+      << err();
+  std::vector<double> expected;
+  std::istringstream predictions(test::read_text(*dir_ / "window_predictions.tsv"));
+  std::string line;
+  std::getline(predictions, line);
+  while (std::getline(predictions, line))
+    expected.push_back(std::stod(line.substr(line.rfind('\t') + 1)));  // prob_yes
+  std::istringstream track(test::read_text(*dir_ / "motif.prob_yes.bedGraph"));
+  std::getline(track, line);
+  EXPECT_EQ(line.rfind("track type=bedGraph name=\"prob_yes\"", 0), 0u) << line;
+  std::size_t row = 0;
+  while (std::getline(track, line)) {
+    std::istringstream fields(line);
+    std::string chrom;
+    long start = 0, end = 0;
+    double value = 0;
+    fields >> chrom >> start >> end >> value;
+    EXPECT_EQ(chrom, "c1");
+    EXPECT_EQ(start, static_cast<long>(row) * 10 + 20);
+    EXPECT_EQ(end, start + 10);
+    ASSERT_LT(row, expected.size());
+    EXPECT_NEAR(value, expected[row], 1e-5) << row;
+    ++row;
+  }
+  EXPECT_EQ(row, 26u);
+  EXPECT_TRUE(std::filesystem::exists(*dir_ / "motif.prob_no.bedGraph"));
+
+  test::write_text(*dir_ / "regions.bed", "track name=x\nc1\t100\t200\tpromoter\n");
+  ASSERT_EQ(run("scan --model " + model + " --reference " + (*dir_ / "scan_genome.fa").string() +
+                " --regions " + (*dir_ / "regions.bed").string() + " --window 50 --step 10 --out " +
+                (*dir_ / "region.bedGraph").string()),
+            0)
+      << err();
+  const auto region = test::read_text(*dir_ / "region.prob_yes.bedGraph");
+  EXPECT_EQ(std::count(region.begin(), region.end(), '\n'), 7);  // the track line and 6 windows
+  EXPECT_NE(region.find("c1\t120\t130\t"), std::string::npos);
+
+  test::write_text(*dir_ / "bad.bed", "c1\t100\t200\nc1\t300\t90\n");
+  EXPECT_NE(run("scan --model " + model + " --reference " + (*dir_ / "scan_genome.fa").string() +
+                " --regions " + (*dir_ / "bad.bed").string() + " --window 50 --step 10"),
+            0);
+  EXPECT_NE(err().find("bad.bed line 2: end 90 is not after start 300"), std::string::npos)
+      << err();
+  test::write_text(*dir_ / "outside.bed", "c2\t0\t400\n");
+  EXPECT_NE(run("scan --model " + model + " --reference " + (*dir_ / "scan_genome.fa").string() +
+                " --regions " + (*dir_ / "outside.bed").string() + " --window 50 --step 10"),
+            0);
+  EXPECT_NE(err().find("outside.bed line 1: c2:0-400 is not within the reference"),
+            std::string::npos)
+      << err();
+  EXPECT_NE(run("scan --model " + (*dir_ / "runs/lm").string() + " --reference " +
+                (*dir_ / "scan_genome.fa").string() + " --window 50 --step 10"),
+            0);
+  EXPECT_NE(err().find("is a pretraining run: scan needs a fine-tuned run"), std::string::npos)
+      << err();
 }
 
 // A folder that keeps only the whole language model (how genolm ships a pretrained model, at half
