@@ -125,7 +125,7 @@ def twin_scores(model, genome, variants, window, batch_size):
                 ids[i, :len(r)] = torch.from_numpy(r)
             inputs = torch.cat([torch.full((len(rows), 1), BOS), ids[:, :-1]], 1)
             model.reset()
-            logits = model(inputs)[0]
+            logits = model(inputs)[0].float()
             log_p = F.log_softmax(logits, -1).gather(2, ids.unsqueeze(2)).squeeze(2)
             n = len(batch)
             for i, (a, b) in enumerate(spans):
@@ -139,6 +139,8 @@ def main():
     parser.add_argument("--window", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="both programs: genolm --precision, the twin's weights cast to bf16")
     parser.add_argument("--bin", default="build/genolm")
     parser.add_argument("--work", default="bench/out/variant_speed")
     args = parser.parse_args()
@@ -170,7 +172,8 @@ def main():
     out = f"{args.work}/genolm.tsv"
     command = [args.bin, "--threads", str(args.threads), "--log-level", "warn", "variants",
                "--model", run, "--vcf", vcf, "--reference", reference, "--window",
-               str(args.window), "--batch-size", str(args.batch_size)]
+               str(args.window), "--batch-size", str(args.batch_size),
+               "--precision", args.precision]
     subprocess.run(command + ["--out", f"{args.work}/warmup.tsv"], check=True)  # builds the .fai
     start = time.time()
     subprocess.run(command + ["--out", out], check=True)
@@ -178,13 +181,15 @@ def main():
     ours = [float(line.rsplit("\t", 1)[1]) for line in open(out).read().splitlines()[1:]]
 
     model = load_twin(run)
+    if args.precision == "bf16":
+        model = model.to(torch.bfloat16)
     twin_scores(model, genome, variants[:args.batch_size], args.window, args.batch_size)  # warm-up
     start = time.time()
     theirs = twin_scores(model, genome, variants, args.window, args.batch_size)
     twin_seconds = time.time() - start
     largest = max(abs(a - b) for a, b in zip(ours, theirs))
     print(f"largest |genolm - twin| over {len(ours)} scores: {largest:.2e}", file=sys.stderr)
-    if largest > 1e-3:
+    if largest > (1e-3 if args.precision == "fp32" else 0.25):
         sys.exit(f"the two programs disagree (largest difference {largest}): no speed to compare")
     print("| program | variants/s | seconds |")
     print("|---|---|---|")
@@ -192,7 +197,7 @@ def main():
     print(f"| PyTorch-Python twin (scoring only) | {len(theirs) / twin_seconds:,.0f} | {twin_seconds:.1f} |")
     print(f"\nratio genolm / twin: {twin_seconds / genolm_seconds:.2f}x "
           f"({args.variants} SNVs, window {args.window}, batch {args.batch_size}, "
-          f"{args.threads} threads, largest score difference {largest:.1e})")
+          f"{args.threads} threads, {args.precision}, largest score difference {largest:.1e})")
 
 
 if __name__ == "__main__":

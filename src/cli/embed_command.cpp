@@ -62,7 +62,7 @@ torch::Tensor embed_block(models::Encoder& encoder,
 
 int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = train::load_model_folder(flags.input.model(), flags.input.resolved_device());
+  auto folder = flags.input.load_folder(flags.input.model());
   auto& encoder = *folder.encoder;
   if (flags.layer < 0 || flags.layer > encoder.layer_count()) {
     throw Error("--layer " + std::to_string(flags.layer) + ": the encoder has layers 1 to " +

@@ -50,6 +50,7 @@ int run_evaluate(const EvaluateFlags& flags, const GlobalOptions& globals) {
   const auto& task = *ensemble.lead.task;
   auto metrics = task.metrics(predictions, examples);
   metrics["examples"] = examples.size();
+  metrics["precision"] = ensemble.lead.bf16 ? "bf16" : "fp32";
   metrics["input"] = flags.input.input;
   if (flags.input.models.size() == 1)
     metrics["model"] = flags.input.model();

@@ -32,11 +32,30 @@ void ModelInputOptions::add_to(CLI::App& command, ModelCount count) {
   command.add_option("--batch-size", batch_size, "sequences per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  add_device_options(command, device, precision);
+}
+
+void ModelInputOptions::add_device_options(CLI::App& command, std::string& device,
+                                           std::string& precision) {
   command
       .add_option("--device", device,
                   "where the model runs: auto (a GPU when CUDA is available), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
+  command
+      .add_option("--precision", precision,
+                  "arithmetic: fp32, bf16 (fp32 weights, bf16 products: faster, about 3 "
+                  "significant digits), or auto (fp32 on the CPU, where it is exact; the run's "
+                  "own precision on a GPU)")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+      ->capture_default_str();
+}
+
+train::ModelFolder ModelInputOptions::load_folder(const std::string& model) const {
+  const auto where = resolved_device();
+  auto folder = train::load_model_folder(model, where);
+  if (precision != "auto" || where.is_cpu()) train::use_bf16(folder, precision == "bf16");
+  return folder;
 }
 
 io::LabelledSpec ModelInputOptions::columns(const train::ModelFolder& folder,
@@ -60,7 +79,7 @@ torch::Device ModelInputOptions::resolved_device() const {
 
 train::ModelFolder load_fine_tuned(const std::string& model, const ModelInputOptions& options,
                                    const std::string& command) {
-  auto folder = train::load_model_folder(model, options.resolved_device());
+  auto folder = options.load_folder(model);
   if (!folder.fine_tuned()) {
     throw Error(model + " is a pretraining run: " + command +
                 " needs a fine-tuned run (use 'genolm embed' for a language model's embeddings)");

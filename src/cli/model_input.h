@@ -22,10 +22,16 @@ struct ModelInputOptions {
   std::string id_column;                      // empty: the model's (or "id")
   std::int64_t batch_size = 128;
   std::string device = "auto";  // auto: a GPU when CUDA is available, else the CPU
+  // auto: fp32 on the CPU (exact), the run's own precision on a GPU; or fp32, bf16.
+  std::string precision = "auto";
 
   void add_to(CLI::App& command, ModelCount count = ModelCount::one);
   const std::string& model() const { return models.front(); }
   torch::Device resolved_device() const;
+  // The run folder `model` on the resolved device, computing in the resolved precision.
+  train::ModelFolder load_folder(const std::string& model) const;
+  // --device and --precision alone, for commands with inputs of their own (variants, scan).
+  static void add_device_options(CLI::App& command, std::string& device, std::string& precision);
   // The columns to read `input` with; with_labels adds the model's label columns.
   io::LabelledSpec columns(const train::ModelFolder& folder, bool with_labels) const;
 };

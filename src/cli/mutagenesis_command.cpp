@@ -57,7 +57,7 @@ std::string number(double value) {
 
 int run_mutagenesis(const MutagenesisFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
-  auto folder = train::load_model_folder(flags.input.model(), flags.input.resolved_device());
+  auto folder = flags.input.load_folder(flags.input.model());
   const auto spec = variants::parse_region(flags.region);
   const auto columns_read = flags.input.columns(folder, false);
   if (columns_read.sequence_columns.size() != 1) {

@@ -32,6 +32,7 @@ struct ScanFlags {
   StrandFlags strands;
   std::int64_t batch_size = 128;
   std::string device = "auto";
+  std::string precision = "auto";
 };
 
 // The tracks: a class's probability, a target's value or a label's probability.
@@ -70,6 +71,7 @@ int run_scan(const ScanFlags& flags, const GlobalOptions& globals) {
   }
   ModelInputOptions device_options;
   device_options.device = flags.device;
+  device_options.precision = flags.precision;
   auto folder = load_fine_tuned(flags.model, device_options, "scan");
   if (folder.columns.sequence_columns.size() != 1) {
     throw Error(flags.model + " reads paired chains: scan slides a model of one sequence");
@@ -180,11 +182,7 @@ void register_scan(CLI::App& app, Action& action, const GlobalOptions& globals) 
   command->add_option("--batch-size", flags->batch_size, "windows per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  command
-      ->add_option("--device", flags->device,
-                   "where the model runs: auto (a GPU when CUDA is available), cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
+  ModelInputOptions::add_device_options(*command, flags->device, flags->precision);
   command->callback([&action, &globals, flags] {
     action = [&globals, flags] { return run_scan(*flags, globals); };
   });

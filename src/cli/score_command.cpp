@@ -29,7 +29,7 @@ struct ScoreFlags {
 };
 
 train::ModelFolder load_language_model(const ModelInputOptions& input) {
-  auto folder = train::load_model_folder(input.model(), input.resolved_device());
+  auto folder = input.load_folder(input.model());
   if (folder.fine_tuned()) {
     throw Error(input.model() +
                 " is a fine-tuned run: its language model's decoder was not kept, so it gives "

@@ -43,6 +43,7 @@ struct VariantsFlags {
   StrandFlags strands;
   std::int64_t batch_size = 128;
   std::string device = "auto";
+  std::string precision = "auto";
 };
 
 std::string number(double value) {
@@ -206,7 +207,8 @@ int run_variants(const VariantsFlags& flags, const GlobalOptions& globals) {
   }
   ModelInputOptions device_options;
   device_options.device = flags.device;
-  auto folder = train::load_model_folder(flags.model, device_options.resolved_device());
+  device_options.precision = flags.precision;
+  auto folder = device_options.load_folder(flags.model);
   if (vcf && !folder.tokenizer->reverse_complement_applies()) {
     throw Error(flags.model +
                 " reads proteins: score VCF variants with a DNA model, or give "
@@ -260,11 +262,7 @@ void register_variants(CLI::App& app, Action& action, const GlobalOptions& globa
   command->add_option("--batch-size", flags->batch_size, "sequences per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  command
-      ->add_option("--device", flags->device,
-                   "where the model runs: auto (a GPU when CUDA is available), cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
+  ModelInputOptions::add_device_options(*command, flags->device, flags->precision);
   command->callback([&action, &globals, flags] {
     action = [&globals, flags] { return run_variants(*flags, globals); };
   });

@@ -92,9 +92,13 @@ ModelFolder load_model_folder(const std::filesystem::path& dir, const torch::Dev
                 " tokens but the encoder was built for " +
                 folder.card.encoder.value("vocab_size", nlohmann::json()).dump());
   }
-  folder.encoder->set_bf16(folder.bf16 &&
-                           folder.encoder->bf16_mode() == models::Bf16Mode::explicit_cast);
+  use_bf16(folder, folder.bf16);
   return folder;
+}
+
+void use_bf16(ModelFolder& folder, bool bf16) {
+  folder.bf16 = bf16;
+  folder.encoder->set_bf16(bf16 && folder.encoder->bf16_mode() == models::Bf16Mode::explicit_cast);
 }
 
 }  // namespace genolm::train

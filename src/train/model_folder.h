@@ -2,7 +2,8 @@
 // A run folder as a model: `--model runs/NAME` alone rebuilds the tokenizer, the encoder and, for
 // a fine-tuned run, the classifier or regressor with its task (classes or targets, scaling) and
 // input columns, all from what the run recorded (model.json, tokenizer/, encoder.safetensors or
-// classifier.safetensors). The reader of the run folder's model; the writers are the training loops.
+// classifier.safetensors). The reader of the run folder's model; the writers are the training
+// loops.
 
 #include <filesystem>
 #include <memory>
@@ -44,10 +45,13 @@ struct ModelFolder {
 };
 
 // Loads the folder in inference mode, its model on `device`: a fine-tuned run's classifier, or a
-// pretraining run's language model (from language_model.safetensors, which holds the encoder too) or, in
-// folders written before it existed, its encoder alone. Throws genolm::Error naming the folder
-// and the missing or malformed piece.
+// pretraining run's language model (from language_model.safetensors, which holds the encoder too)
+// or, in folders written before it existed, its encoder alone. Throws genolm::Error naming the
+// folder and the missing or malformed piece.
 ModelFolder load_model_folder(const std::filesystem::path& dir,
                               const torch::Device& device = torch::kCPU);
+
+// Inference in bf16 (with fp32 weights) or fp32, whatever the run trained in.
+void use_bf16(ModelFolder& folder, bool bf16);
 
 }  // namespace genolm::train

@@ -167,6 +167,23 @@ TEST_F(ZeroShot, ScoreWritesToStandardOutputForADash) {
   EXPECT_EQ(test::read_text(*dir_ / "out.txt"), file);
 }
 
+// fp32 is the default on the CPU; bf16 is a choice, close to it but not the same arithmetic.
+TEST_F(ZeroShot, ScorePrecisionIsAChoice) {
+  const auto fp32 = scores_of("records.fa");
+  const auto named = scores_of("records.fa", "--precision fp32");
+  const auto bf16 = scores_of("records.fa", "--precision bf16");
+  ASSERT_EQ(bf16.size(), fp32.size());
+  bool any_different = false;
+  for (std::size_t i = 0; i < fp32.size(); ++i) {
+    EXPECT_EQ(named[i].log_likelihood, fp32[i].log_likelihood);
+    EXPECT_NEAR(bf16[i].log_likelihood, fp32[i].log_likelihood,
+                0.02 * std::abs(fp32[i].log_likelihood));
+    any_different = any_different || bf16[i].log_likelihood != fp32[i].log_likelihood;
+  }
+  EXPECT_TRUE(any_different);
+  EXPECT_NE(score("--input " + (*dir_ / "records.fa").string() + " --precision fp16"), 0);
+}
+
 TEST_F(ZeroShot, ScoreRefusesWhatItCannotScore) {
   test::write_text(*dir_ / "empty.fa", ">only\n\n");
   EXPECT_NE(score("--input " + (*dir_ / "empty.fa").string() + " --out x.tsv"), 0);
