@@ -14,7 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libcli11-dev libtomlplusplus-dev
   libtomlplusplus3 nlohmann-json3-dev libcsv-dev libcsv3 libsentencepiece-dev libsentencepiece0
-  zlib1g-dev libgtest-dev googletest libssl-dev libssl3)
+  zlib1g-dev libgtest-dev googletest libssl-dev libssl3
+  libhts-dev libhts3 libhtscodecs2 libdeflate-dev libdeflate0 libcurl3-gnutls)
 
 if [ "${1:-}" = fetch ]; then
   mkdir -p .gpudeps && (cd .gpudeps && apt-get download "${packages[@]}")
@@ -35,6 +36,8 @@ deps=/tmp/gpudeps
 mkdir -p "$deps"
 for f in .gpudeps/*.deb; do dpkg -x "$f" "$deps"; done
 export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# htslib is found by pkg-config, whose .pc files name /usr: read them inside the unpacked prefix.
+export PKG_CONFIG_PATH="$deps/usr/lib/x86_64-linux-gnu/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$deps"
 export PATH="/usr/local/cuda/bin:$PATH"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 head -2 /etc/os-release
