@@ -15,7 +15,7 @@ Usage (from the repository root; each model is a pretraining run folder; a bench
 is not given is skipped and says so):
   /usr/bin/python3 bench/variant_effects.py [--antibody-lm RUN] [--protein-lm RUN] [--dna-lm RUN]
       [--bin build/genolm] [--threads 2] [--work bench/out/variant_effects] [--out FILE.md]
-Standard library and numpy only. Wall seconds are the genolm command's.
+numpy (and bench/baselines.py, for its correlations). Wall seconds are the genolm command's.
 """
 import argparse
 import csv
@@ -25,6 +25,9 @@ import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from baselines import pearson, spearman  # noqa: E402  (the same correlations as the baselines)
 
 DATA = "../shared/data/variant_effect"
 
@@ -41,33 +44,6 @@ PUBLISHED_CAGI5 = {
     "F9": "NT-2.5B -0.10, GPN 0.08, HyenaDNA 0.04; Sei 0.58",
     "PKLR": "NT-2.5B -0.01, GPN 0.04, HyenaDNA 0.02, DNABERT-2 up to 0.31; Sei 0.68",
 }
-
-
-def ranks(values):
-    """Average ranks (ties share their mean rank), as scipy.stats.rankdata."""
-    values = np.asarray(values, dtype=float)
-    order = np.argsort(values, kind="mergesort")
-    ranked = np.empty(len(values))
-    sorted_values = values[order]
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and sorted_values[j + 1] == sorted_values[i]:
-            j += 1
-        ranked[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranked
-
-
-def pearson(x, y):
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    x, y = x - x.mean(), y - y.mean()
-    denominator = np.sqrt((x * x).sum() * (y * y).sum())
-    return float((x * y).sum() / denominator) if denominator > 0 else float("nan")
-
-
-def spearman(x, y):
-    return pearson(ranks(x), ranks(y))
 
 
 def genolm(args, words):

@@ -23,8 +23,6 @@
 namespace genolm::cli {
 namespace {
 
-constexpr std::size_t kBlockRecords = 4096;  // records read, sorted by length and embedded at once
-
 struct EmbedFlags {
   ModelInputOptions input;
   std::string out = "embeddings.npy";
@@ -75,37 +73,23 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   }
   torch::NoGradGuard no_grad;
 
-  io::LabelledReader reader(flags.input.input, flags.input.columns(folder, false));
   std::unique_ptr<io::NpyWriter> npy;
   std::string ids_text = "id\n";
-  std::size_t total = 0;
-  std::vector<io::LabelledExample> block;
-  io::LabelledExample example;
-  const auto flush = [&] {
-    if (block.empty()) return;
-    const auto examples =
-        data::encode_examples(block, *folder.tokenizer, folder.scheme(), flags.input.input,
-                              {.with_labels = false,
-                               .reverse_complement = flags.rc_average,
-                               .backward = folder.backward()});
-    auto vectors = embed_block(encoder, examples.tokens, flags, folder.chunk);
-    if (flags.rc_average)
-      vectors = (vectors + embed_block(encoder, examples.rc_tokens, flags, folder.chunk)) / 2;
-    vectors = vectors.to(torch::kFloat).contiguous();
-    if (!npy) {
-      npy = std::make_unique<io::NpyWriter>(flags.out, static_cast<std::size_t>(vectors.size(1)));
-    }
-    npy->append(vectors.data_ptr<float>(), static_cast<std::size_t>(vectors.size(0)));
-    for (const auto& id : examples.ids)
-      ids_text += io::tsv_field(id) + "\n";
-    total += examples.size();
-    block.clear();
-  };
-  while (reader.next(example)) {
-    block.push_back(example);
-    if (block.size() == kBlockRecords) flush();
-  }
-  flush();
+  const std::size_t total = for_each_block(
+      flags.input, folder, flags.rc_average,
+      [&](const std::vector<io::LabelledExample>&, const data::TaskExamples& examples) {
+        auto vectors = embed_block(encoder, examples.tokens, flags, folder.chunk);
+        if (flags.rc_average)
+          vectors = (vectors + embed_block(encoder, examples.rc_tokens, flags, folder.chunk)) / 2;
+        vectors = vectors.to(torch::kFloat).contiguous();
+        if (!npy) {
+          npy =
+              std::make_unique<io::NpyWriter>(flags.out, static_cast<std::size_t>(vectors.size(1)));
+        }
+        npy->append(vectors.data_ptr<float>(), static_cast<std::size_t>(vectors.size(0)));
+        for (const auto& id : examples.ids)
+          ids_text += io::tsv_field(id) + "\n";
+      });
   if (!npy) throw Error(flags.input.input + ": holds no records to embed");
   npy->finish();
   const auto ids_path = ids_file(flags.out);

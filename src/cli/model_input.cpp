@@ -94,6 +94,32 @@ task::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamp
       {.batch_size = batch_size, .autocast = folder.autocast(), .rc_average = rc_average});
 }
 
+std::size_t for_each_block(const ModelInputOptions& options, const train::ModelFolder& folder,
+                           bool both_strands,
+                           const std::function<void(const std::vector<io::LabelledExample>&,
+                                                    const data::TaskExamples&)>& use) {
+  constexpr std::size_t kBlockRecords = 4096;  // records read, sorted by length and run at once
+  io::LabelledReader reader(options.input, options.columns(folder, false));
+  std::vector<io::LabelledExample> block;
+  io::LabelledExample example;
+  std::size_t total = 0;
+  const auto flush = [&] {
+    if (block.empty()) return;
+    use(block, data::encode_examples(block, *folder.tokenizer, folder.scheme(), options.input,
+                                     {.with_labels = false,
+                                      .reverse_complement = both_strands,
+                                      .backward = folder.backward()}));
+    total += block.size();
+    block.clear();
+  };
+  while (reader.next(example)) {
+    block.push_back(example);
+    if (block.size() == kBlockRecords) flush();
+  }
+  flush();
+  return total;
+}
+
 data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,
                                  bool with_labels, bool both_strands) {
   const auto records = io::read_labelled(options.input, options.columns(folder, with_labels));

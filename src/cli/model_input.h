@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,14 @@ train::ModelFolder load_fine_tuned(const std::string& model, const ModelInputOpt
 // Predictions for `examples` with the folder's precision and the given batch and strands.
 task::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamples& examples,
                                std::int64_t batch_size, bool rc_average);
+
+// Streams the input through in blocks of up to 4,096 records, so a file larger than memory passes
+// in bounded memory: each block tokenized as `folder` reads (and its other strand when asked),
+// handed to `use` with its records, in input order. Returns the number of records.
+std::size_t for_each_block(const ModelInputOptions& options, const train::ModelFolder& folder,
+                           bool both_strands,
+                           const std::function<void(const std::vector<io::LabelledExample>&,
+                                                    const data::TaskExamples&)>& use);
 
 // Reads and tokenizes the whole input (with labels checked against the model when asked).
 data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,

@@ -20,8 +20,6 @@
 namespace genolm::cli {
 namespace {
 
-constexpr std::size_t kBlockRecords = 4096;  // records read, sorted by length and scored at once
-
 struct ScoreFlags {
   ModelInputOptions input;
   std::string out = "scores.tsv";
@@ -58,47 +56,33 @@ int run_score(const ScoreFlags& flags, const GlobalOptions& globals) {
   const train::LikelihoodOptions options{
       .batch_size = flags.input.batch_size, .chunk = folder.chunk, .autocast = folder.autocast()};
 
-  io::LabelledReader reader(flags.input.input, flags.input.columns(folder, false));
   io::StreamedFile out(flags.out);
   out.write("id\tlog_likelihood\tlog_likelihood_per_token\tlog_likelihood_per_base\n");
-  std::size_t total = 0;
-  std::vector<io::LabelledExample> block;
-  io::LabelledExample example;
-  const auto flush = [&] {
-    if (block.empty()) return;
-    const auto examples =
-        data::encode_examples(block, *folder.tokenizer, folder.scheme(), flags.input.input,
-                              {.with_labels = false,
-                               .reverse_complement = flags.rc_average,
-                               .backward = folder.backward()});
-    auto scores = train::sequence_log_likelihoods(*folder.language_model, examples.tokens, options);
-    if (flags.rc_average) {
-      scores = (scores + train::sequence_log_likelihoods(*folder.language_model, examples.rc_tokens,
-                                                         options)) /
-               2;
-    }
-    const auto* values = scores.data_ptr<double>();
-    std::string rows;
-    for (std::size_t i = 0; i < examples.size(); ++i) {
-      double tokens = static_cast<double>(examples.tokens[i].size());
-      if (flags.rc_average)
-        tokens = (tokens + static_cast<double>(examples.rc_tokens[i].size())) / 2;
-      std::size_t bases = 0;
-      for (const auto& sequence : block[i].sequences)
-        bases += sequence.size();
-      rows += io::tsv_field(examples.ids[i]) + '\t' + number(values[i]) + '\t' +
-              number(values[i] / tokens) + '\t' + number(values[i] / static_cast<double>(bases)) +
-              '\n';
-    }
-    out.write(rows);
-    total += examples.size();
-    block.clear();
-  };
-  while (reader.next(example)) {
-    block.push_back(example);
-    if (block.size() == kBlockRecords) flush();
-  }
-  flush();
+  const std::size_t total = for_each_block(
+      flags.input, folder, flags.rc_average,
+      [&](const std::vector<io::LabelledExample>& block, const data::TaskExamples& examples) {
+        auto scores =
+            train::sequence_log_likelihoods(*folder.language_model, examples.tokens, options);
+        if (flags.rc_average) {
+          scores = (scores + train::sequence_log_likelihoods(*folder.language_model,
+                                                             examples.rc_tokens, options)) /
+                   2;
+        }
+        const auto* values = scores.data_ptr<double>();
+        std::string rows;
+        for (std::size_t i = 0; i < examples.size(); ++i) {
+          double tokens = static_cast<double>(examples.tokens[i].size());
+          if (flags.rc_average)
+            tokens = (tokens + static_cast<double>(examples.rc_tokens[i].size())) / 2;
+          std::size_t bases = 0;
+          for (const auto& sequence : block[i].sequences)
+            bases += sequence.size();
+          rows += io::tsv_field(examples.ids[i]) + '\t' + number(values[i]) + '\t' +
+                  number(values[i] / tokens) + '\t' +
+                  number(values[i] / static_cast<double>(bases)) + '\n';
+        }
+        out.write(rows);
+      });
   if (total == 0) throw Error(flags.input.input + ": holds no records to score");
   out.finish();
   log("score")->info("{} records scored{}{} with {} -> {}", total,
