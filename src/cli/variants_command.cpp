@@ -10,6 +10,7 @@
 // scores and are counted in the log.
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -21,6 +22,7 @@
 #include "io/streamed_file.h"
 #include "io/table_reader.h"
 #include "io/tsv_field.h"
+#include "io/vcf_annotation.h"
 #include "io/vcf_reader.h"
 #include "util/log.h"
 #include "variants/mutant_scorer.h"
@@ -114,7 +116,11 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer) {
   if (flags.window < 1) throw Error("--window must be at least 1 base");
   const io::ReferenceGenome genome(flags.reference);
   io::VcfReader reader(flags.vcf);
-  RowWriter writer(flags.out, "id\tchrom\tpos\tref\talt", scorer);
+  // A VCF output is the input with the scores as INFO fields: the table is written first, beside
+  // it, then read back record by record.
+  const bool vcf_out = io::names_vcf(flags.out);
+  const std::string table = vcf_out ? flags.out + ".scores.tsv" : flags.out;
+  RowWriter writer(table, "id\tchrom\tpos\tref\talt", scorer);
   std::size_t indels = 0, symbolic = 0, mismatches = 0, rows = 0;
   io::VcfVariant variant;
   while (reader.next(variant)) {
@@ -148,6 +154,18 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer) {
     }
   }
   writer.finish();
+  if (vcf_out) {
+    std::vector<io::InfoField> fields;
+    for (const auto& column : scorer.columns()) {
+      std::string model = flags.model;
+      std::replace(model.begin(), model.end(), '"', '\'');
+      fields.push_back({io::info_id(column), "genolm " + column + " of the alternative allele (" +
+                                                 model + ", window " +
+                                                 std::to_string(flags.window) + ")"});
+    }
+    io::write_annotated_vcf(flags.vcf, table, flags.out, fields);
+    std::filesystem::remove(table);
+  }
   log("variants")
       ->info("{} of {} alleles scored on windows of up to {} bases -> {}", writer.scored(), rows,
              flags.window, flags.out);
@@ -249,7 +267,10 @@ void register_variants(CLI::App& app, Action& action, const GlobalOptions& globa
       ->add_option("--first-position", flags->first_position,
                    "the number of the wild type's first residue in the mutants' notation")
       ->capture_default_str();
-  command->add_option("--out", flags->out, "tab-separated scores, one row per allele or mutant")
+  command
+      ->add_option("--out", flags->out,
+                   "tab-separated scores, one row per allele or mutant; a name ending .vcf, "
+                   ".vcf.gz or .bcf writes the input VCF with the scores as INFO fields instead")
       ->capture_default_str();
   command
       ->add_option("--window", flags->window,

@@ -379,6 +379,45 @@ TEST_F(ZeroShot, VariantsOfAVcfAreMutagenesisOfTheirWindow) {
   EXPECT_NE(err().find("1 insertions or deletions"), std::string::npos) << err();
 }
 
+// --out x.vcf[.gz] writes the input VCF with the scores as INFO fields, one value per allele.
+TEST_F(ZeroShot, VariantsAnnotateAVcf) {
+  const char ref = records_[0].second[9];
+  const std::string alts = ref == 'A' ? "C,G" : "A,G";
+  test::write_text(*dir_ / "in.vcf",
+                   std::string("##fileformat=VCFv4.2\n##INFO=<ID=AF,Number=A,Type=Float,"
+                               "Description=\"frequency\">\n") +
+                       "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + "repeat\t10\tsnv\t" +
+                       ref + "\t" + alts + "\t.\tPASS\tAF=0.1,0.2\n" + "repeat\t20\tindel\t" +
+                       records_[0].second[19] + "\t" + records_[0].second[19] + "T\t.\t.\t.\n");
+  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  const std::string words = "--vcf " + (*dir_ / "in.vcf").string() + " --reference " +
+                            (*dir_ / "reference.fa").string() + " --window 60 --out ";
+  ASSERT_EQ(score_command("variants", words + (*dir_ / "scores.tsv").string()), 0) << err();
+  ASSERT_EQ(score_command("variants", words + (*dir_ / "out.vcf").string()), 0) << err();
+  ASSERT_EQ(score_command("variants", words + (*dir_ / "out.vcf.gz").string()), 0) << err();
+  std::istringstream table(test::read_text(*dir_ / "scores.tsv"));
+  std::string line;
+  std::vector<double> llr;
+  std::getline(table, line);
+  while (std::getline(table, line))
+    llr.push_back(std::stod(line.substr(line.rfind('\t') + 1)));
+  ASSERT_EQ(llr.size(), 3u);
+  const auto vcf = test::read_text(*dir_ / "out.vcf");
+  EXPECT_NE(vcf.find("##INFO=<ID=GENOLM_LLR,Number=A,Type=Float,"), std::string::npos) << vcf;
+  const auto snv = vcf.substr(vcf.find("repeat\t10\tsnv"));
+  const auto info =
+      snv.substr(snv.find("GENOLM_LLR=") + 11, snv.find('\n') - snv.find("GENOLM_LLR=") - 11);
+  EXPECT_NE(snv.find("AF=0.1,0.2;GENOLM_LLR="), std::string::npos) << snv;
+  EXPECT_NEAR(std::stod(info.substr(0, info.find(','))), llr[0], 1e-4) << info;
+  EXPECT_NEAR(std::stod(info.substr(info.find(',') + 1)), llr[1], 1e-4) << info;
+  const auto indel = vcf.substr(vcf.find("repeat\t20\tindel"));
+  EXPECT_EQ(indel.substr(0, indel.find('\n')).find("GENOLM_LLR"), std::string::npos) << indel;
+  const auto gz = test::read_text(*dir_ / "out.vcf.gz");
+  ASSERT_GT(gz.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);  // bgzip
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "out.vcf.scores.tsv"));
+}
+
 TEST_F(ZeroShot, VariantsWithAWrongRefAreAnErrorOrACountedSkip) {
   const char wrong = records_[0].second[9] == 'A' ? 'C' : 'A';
   test::write_text(
