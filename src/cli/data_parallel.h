@@ -20,5 +20,8 @@ struct DataParallel {
 
 // Joins the job the environment describes (dist.backend, dist.timeout from the recipe).
 DataParallel join_data_parallel(const config::Recipe& recipe, const GlobalOptions& globals);
+// The same for a command without a recipe (variants): backend "auto", "gloo" or "nccl".
+DataParallel join_data_parallel(const std::string& backend, std::chrono::seconds timeout,
+                                const GlobalOptions& globals);
 
 }  // namespace genolm::cli

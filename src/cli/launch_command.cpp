@@ -30,12 +30,13 @@ std::filesystem::path this_program() {
 std::vector<std::string> worker_argv(const LaunchFlags& flags, const CLI::App& app,
                                      const GlobalOptions& globals) {
   if (flags.worker.empty()) {
-    throw Error("launch needs the worker command after '--' (pretrain or finetune), e.g. " +
-                std::string(kExample));
+    throw Error(
+        "launch needs the worker command after '--' (pretrain, finetune or variants), e.g. " +
+        std::string(kExample));
   }
   const std::string& command = flags.worker.front();
-  if (command != "pretrain" && command != "finetune") {
-    throw Error("launch runs pretrain or finetune workers, not '" + command + "' (e.g. " +
+  if (command != "pretrain" && command != "finetune" && command != "variants") {
+    throw Error("launch runs pretrain, finetune or variants workers, not '" + command + "' (e.g. " +
                 std::string(kExample) + ")");
   }
   std::vector<std::string> argv = {this_program().string()};
@@ -72,7 +73,9 @@ void register_launch(CLI::App& app, Action& action, const GlobalOptions& globals
   command->add_option("--master-port", options.master_port, "port of rank 0")
       ->capture_default_str();
   // CLI11 hands every word after '--' to this positional, options included.
-  command->add_option("command", flags->worker, "after '--': pretrain or finetune and its options")
+  command
+      ->add_option("command", flags->worker,
+                   "after '--': pretrain, finetune or variants and its options")
       ->type_name("COMMAND...");
   command->callback([&action, &app, &globals, flags] {
     action = [&app, &globals, flags] {

@@ -12,9 +12,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/data_parallel.h"
 #include "cli/model_input.h"
 #include "genolm/error.h"
 #include "io/fastx_reader.h"
@@ -32,8 +34,6 @@
 namespace genolm::cli {
 namespace {
 
-constexpr std::size_t kVariantsPerCall = 1024;  // variants scored at once
-
 struct VariantsFlags {
   std::string model;
   std::string vcf, reference;
@@ -41,6 +41,7 @@ struct VariantsFlags {
   long first_position = 1;
   std::string out = "variants.tsv";
   std::int64_t window = 200;
+  std::size_t block_rows = 1024;
   bool skip_mismatches = false;
   StrandFlags strands;
   std::int64_t batch_size = 128;
@@ -62,14 +63,31 @@ struct PendingRow {
   long set = -1;
 };
 
+// The output rows, in input order, scored a block at a time. In a job of several ranks (genolm
+// launch, torchrun, srun) rank r takes the blocks b with b % ranks == r and writes them to a part
+// file of its own; when all are done, rank 0 interleaves the parts back into input order. Every
+// rank reads the whole input, so all agree on where blocks start.
 class RowWriter {
  public:
-  RowWriter(const std::string& out, std::string header, variants::MutantScorer& scorer)
-      : file_(out), scorer_(scorer) {
+  RowWriter(const std::string& out, std::string header, variants::MutantScorer& scorer,
+            DataParallel& job, std::size_t block_rows)
+      : out_(out),
+        part_(job.world.distributed() ? out + ".part-" + std::to_string(job.world.rank) : out),
+        scorer_(scorer),
+        job_(job),
+        block_rows_(block_rows) {
     for (const auto& column : scorer.columns())
       header += "\t" + column;
-    file_.write(header + "\n");
+    header_ = header + "\n";
+    if (!job.world.distributed()) part_.write(header_);
   }
+
+  // Whether the next row is this rank's to score; skip() passes over one that is not.
+  bool mine() const {
+    return static_cast<int>((rows_seen_ / block_rows_) %
+                            static_cast<std::size_t>(job_.world.size)) == job_.world.rank;
+  }
+  void skip() { ++rows_seen_; }
 
   void add(std::string prefix, std::optional<variants::ReferenceMutants> set) {
     long index = -1;
@@ -79,10 +97,25 @@ class RowWriter {
       ++scored_;
     }
     rows_.push_back({std::move(prefix), index});
-    if (sets_.size() == kVariantsPerCall) flush();
+    if (++rows_seen_ % block_rows_ == 0) flush();
   }
 
+  // Writes the output; returns the rows scored by all ranks together.
+  std::size_t finish() {
+    flush();
+    part_.finish();
+    const auto scored =
+        static_cast<std::size_t>(job_.comm->all_reduce_sum(static_cast<double>(scored_)));
+    if (!job_.world.distributed()) return scored;
+    job_.comm->barrier();  // every part is whole
+    if (job_.world.rank == 0) merge_parts();
+    job_.comm->barrier();  // the parts are no longer needed
+    return scored;
+  }
+
+ private:
   void flush() {
+    if (rows_.empty()) return;
     std::vector<std::vector<std::vector<double>>> scores;
     if (!sets_.empty()) scores = scorer_.score(sets_);
     std::string text;
@@ -93,26 +126,45 @@ class RowWriter {
         text += "\t" + (row.set < 0 ? std::string("nan") : number(scores[row.set][0][c]));
       text += "\n";
     }
-    file_.write(text);
+    part_.write(text);
     rows_.clear();
     sets_.clear();
   }
 
-  void finish() {
-    flush();
-    file_.finish();
+  // Block b of the output is the next block of part b % ranks.
+  void merge_parts() {
+    io::StreamedFile merged(out_);
+    merged.write(header_);
+    std::vector<std::ifstream> parts;
+    for (int rank = 0; rank < job_.world.size; ++rank)
+      parts.emplace_back(out_ + ".part-" + std::to_string(rank));
+    std::string line, text;
+    for (std::size_t block = 0;; ++block) {
+      auto& part = parts[block % parts.size()];
+      std::size_t read = 0;
+      for (; read < block_rows_ && std::getline(part, line); ++read)
+        text += line + "\n";
+      merged.write(text);
+      text.clear();
+      if (read < block_rows_) break;  // the last block
+    }
+    merged.finish();
+    for (int rank = 0; rank < job_.world.size; ++rank)
+      std::filesystem::remove(out_ + ".part-" + std::to_string(rank));
   }
-  std::size_t scored() const { return scored_; }
 
- private:
-  io::StreamedFile file_;
+  std::string out_;
+  io::StreamedFile part_;
   variants::MutantScorer& scorer_;
+  DataParallel& job_;
+  std::size_t block_rows_;
+  std::string header_;
   std::vector<PendingRow> rows_;
   std::vector<variants::ReferenceMutants> sets_;
-  std::size_t scored_ = 0;
+  std::size_t rows_seen_ = 0, scored_ = 0;
 };
 
-void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer) {
+void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer, DataParallel& job) {
   if (flags.window < 1) throw Error("--window must be at least 1 base");
   const io::ReferenceGenome genome(flags.reference);
   io::VcfReader reader(flags.vcf);
@@ -120,12 +172,16 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer) {
   // it, then read back record by record.
   const bool vcf_out = io::names_vcf(flags.out);
   const std::string table = vcf_out ? flags.out + ".scores.tsv" : flags.out;
-  RowWriter writer(table, "id\tchrom\tpos\tref\talt", scorer);
+  RowWriter writer(table, "id\tchrom\tpos\tref\talt", scorer, job, flags.block_rows);
   std::size_t indels = 0, symbolic = 0, mismatches = 0, rows = 0;
   io::VcfVariant variant;
   while (reader.next(variant)) {
     for (const auto& alt : variant.alts) {
       ++rows;
+      if (!writer.mine()) {
+        writer.skip();
+        continue;
+      }
       const std::string id = variant.id != "."
                                  ? variant.id
                                  : variant.chrom + ":" + std::to_string(variant.position) + ":" +
@@ -153,8 +209,14 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer) {
                              .mutants = {std::move(window.alternative)}});
     }
   }
-  writer.finish();
-  if (vcf_out) {
+  const std::size_t scored = writer.finish();
+  const auto total = [&](std::size_t count) {
+    return static_cast<std::size_t>(job.comm->all_reduce_sum(static_cast<double>(count)));
+  };
+  indels = total(indels);
+  symbolic = total(symbolic);
+  mismatches = total(mismatches);
+  if (vcf_out && job.writer()) {
     std::vector<io::InfoField> fields;
     for (const auto& column : scorer.columns()) {
       std::string model = flags.model;
@@ -167,9 +229,11 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer) {
     std::filesystem::remove(table);
   }
   log("variants")
-      ->info("{} of {} alleles scored on windows of up to {} bases -> {}", writer.scored(), rows,
-             flags.window, flags.out);
-  if (indels + symbolic + mismatches > 0) {
+      ->info("{} of {} alleles scored on windows of up to {} bases{} -> {}", scored, rows,
+             flags.window,
+             job.world.distributed() ? " by " + std::to_string(job.world.size) + " ranks" : "",
+             flags.out);
+  if (indels + symbolic + mismatches > 0 && job.writer()) {
     log("variants")
         ->warn(
             "not scored (rows kept, scores nan): {} insertions or deletions, {} "
@@ -187,26 +251,30 @@ std::string read_wildtype(const std::string& path) {
   return record.sequence;
 }
 
-void score_mutants(const VariantsFlags& flags, variants::MutantScorer& scorer) {
+void score_mutants(const VariantsFlags& flags, variants::MutantScorer& scorer, DataParallel& job) {
   const std::string wildtype = read_wildtype(flags.wildtype);
   io::TableReader table(flags.mutants);
   const std::size_t column = table.column(flags.mutant_column);
-  RowWriter writer(flags.out, "mutant", scorer);
+  RowWriter writer(flags.out, "mutant", scorer, job, flags.block_rows);
   std::vector<std::string> row;
   std::size_t rows = 0;
   while (table.next(row)) {
     const std::string& text = row[column];
+    ++rows;
     std::vector<variants::ResidueChange> changes;
     try {
       changes = variants::parse_mutant(text, wildtype, flags.first_position);
     } catch (const Error& e) {
       throw Error(flags.mutants + " line " + std::to_string(table.line()) + ": " + e.what());
     }
+    if (!writer.mine()) {
+      writer.skip();
+      continue;
+    }
     writer.add(io::tsv_field(text),
                variants::ReferenceMutants{.record = text,
                                           .reference = wildtype,
                                           .mutants = {variants::apply_changes(wildtype, changes)}});
-    ++rows;
   }
   writer.finish();
   if (rows == 0) throw Error(flags.mutants + ": holds no mutants");
@@ -234,10 +302,12 @@ int run_variants(const VariantsFlags& flags, const GlobalOptions& globals) {
   }
   const auto scorer = variants::make_mutant_scorer(
       folder, {.batch_size = flags.batch_size, .rc_average = flags.strands.average(folder)});
+  // Under genolm launch, torchrun or srun the ranks share the variants (RowWriter).
+  auto job = join_data_parallel("auto", std::chrono::minutes(30), globals);
   if (vcf)
-    score_vcf(flags, *scorer);
+    score_vcf(flags, *scorer, job);
   else
-    score_mutants(flags, *scorer);
+    score_mutants(flags, *scorer, job);
   return 0;
 }
 
@@ -280,6 +350,12 @@ void register_variants(CLI::App& app, Action& action, const GlobalOptions& globa
                     "a REF that is not the reference's bases leaves a row of nan and is counted, "
                     "instead of an error");
   flags->strands.add_to(*command);
+  command
+      ->add_option("--block-size", flags->block_rows,
+                   "rows scored at a time; under genolm launch, torchrun or srun each rank takes "
+                   "every N-th block")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   command->add_option("--batch-size", flags->batch_size, "sequences per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -22,27 +22,14 @@
 #include "dist/gradient_reducer.h"
 #include "dist/world.h"
 #include "genolm/error.h"
+#include "support/genolm_process.h"
 #include "support/gloo.h"
 
 namespace genolm::dist {
 namespace {
 
 using std::chrono::seconds;
-
-// A port nobody listens on now: bind port 0 and ask the kernel which one it picked.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using test::free_port;
 
 // Runs body(rank, communicator) for ranks 0 and 1 side by side on `port`, rank r holding
 // tokens[r]; returns each rank's error message ("" when it finished).

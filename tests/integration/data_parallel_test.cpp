@@ -35,25 +35,10 @@ namespace genolm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using test::free_port;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// A TCP port nobody listens on now: the kernel's pick for port 0 (so that tests running side by
-// side under ctest -j never share a rendezvous).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t length = sizeof address;
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  close(fd);
-  return ntohs(address.sin_port);
 }
 
 // A process started without a shell (words split on spaces, so its pid is the program's), stdout

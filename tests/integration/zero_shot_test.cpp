@@ -4,6 +4,7 @@
 // .npy grids and a page).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "genolm/tokenizers/alphabet.h"
 #include "support/genolm_cli.h"
+#include "support/genolm_process.h"
 #include "support/test_files.h"
 
 namespace genolm {
@@ -416,6 +418,39 @@ TEST_F(ZeroShot, VariantsAnnotateAVcf) {
   ASSERT_GT(gz.size(), 2u);
   EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);  // bgzip
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "out.vcf.scores.tsv"));
+}
+
+// Under genolm launch the ranks share the blocks of variants, and rank 0 puts them back in input
+// order: the table (and the annotated VCF) is the single process's, byte for byte.
+TEST_F(ZeroShot, VariantsOfTwoRanksComeBackInInputOrder) {
+  std::string vcf = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+  const std::string& dna = records_[0].second;
+  for (std::size_t position = 1; position <= 40; ++position) {
+    const char ref = dna[position - 1];
+    vcf += "repeat\t" + std::to_string(position) + "\tv" + std::to_string(position) + "\t" + ref +
+           "\t" + (ref == 'A' ? "C" : "A") + (position % 9 == 0 ? ",AT" : "") + "\t.\t.\t.\n";
+  }
+  test::write_text(*dir_ / "many.vcf", vcf);
+  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  const std::string words = "variants --model " + (*dir_ / "runs" / "lm").string() + " --vcf " +
+                            (*dir_ / "many.vcf").string() + " --reference " +
+                            (*dir_ / "reference.fa").string() +
+                            " --window 30 --block-size 7 --out ";
+  for (const std::string out : {"one.tsv", "one.vcf"})
+    ASSERT_EQ(test::run_genolm(dir_->path(), words + (*dir_ / out).string()), 0) << err();
+  for (const std::string out : {"two.tsv", "two.vcf"}) {
+    ASSERT_EQ(test::run_genolm(dir_->path(), "launch --nproc 2 --master-port " +
+                                                 std::to_string(test::free_port()) + " -- " +
+                                                 words + (*dir_ / out).string()),
+              0)
+        << err();
+  }
+  const auto one = test::read_text(*dir_ / "one.tsv");
+  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 1 + 40 + 4);  // header, SNVs, 4 indels
+  EXPECT_EQ(test::read_text(*dir_ / "two.tsv"), one);
+  EXPECT_EQ(test::read_text(*dir_ / "two.vcf"), test::read_text(*dir_ / "one.vcf"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_->path()))
+    EXPECT_EQ(entry.path().string().find(".part-"), std::string::npos) << entry.path();
 }
 
 TEST_F(ZeroShot, VariantsWithAWrongRefAreAnErrorOrACountedSkip) {

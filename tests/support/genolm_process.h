@@ -25,6 +25,10 @@ long checkpoint_count(const std::filesystem::path& dir);
 int interrupt_after_new_checkpoint(const std::string& command_line,
                                    const std::filesystem::path& checkpoints, int signal);
 
+// A TCP port nobody listens on now: the kernel's pick for port 0 (so that tests running side by
+// side under ctest -j never share a rendezvous).
+int free_port();
+
 // Every row of a metrics.jsonl.
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
 
