@@ -114,7 +114,7 @@ int run_mutagenesis(const MutagenesisFlags& flags, const GlobalOptions& globals)
                 cell.reference + "\t" + letters[cell.letter];
         for (std::size_t k = 0; k < score_columns.size(); ++k) {
           const double value = scores[c - start][k];
-          rows += "\t" + number(value);
+          rows.append("\t").append(number(value));  // appended: GCC 12 warns on "\t" + string
           grids[k][(cell.position - region.first) * letters.size() + cell.letter] = value;
         }
         rows += "\n";

@@ -123,7 +123,7 @@ class RowWriter {
     for (const auto& row : rows_) {
       text += row.prefix;
       for (std::size_t c = 0; c < columns; ++c)
-        text += "\t" + (row.set < 0 ? std::string("nan") : number(scores[row.set][0][c]));
+        text.append("\t").append(row.set < 0 ? std::string("nan") : number(scores[row.set][0][c]));
       text += "\n";
     }
     part_.write(text);
