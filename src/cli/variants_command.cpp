@@ -43,6 +43,7 @@ struct VariantsFlags {
   std::int64_t window = 200;
   std::size_t block_rows = 1024;
   bool skip_mismatches = false;
+  bool embedding_distance = false;
   StrandFlags strands;
   std::int64_t batch_size = 128;
   std::string device = "auto";
@@ -300,8 +301,10 @@ int run_variants(const VariantsFlags& flags, const GlobalOptions& globals) {
                 " reads proteins: score VCF variants with a DNA model, or give "
                 "protein mutants with --mutants and --wildtype");
   }
-  const auto scorer = variants::make_mutant_scorer(
-      folder, {.batch_size = flags.batch_size, .rc_average = flags.strands.average(folder)});
+  const auto scorer =
+      variants::make_mutant_scorer(folder, {.batch_size = flags.batch_size,
+                                            .rc_average = flags.strands.average(folder),
+                                            .embedding_distance = flags.embedding_distance});
   // Under genolm launch, torchrun or srun the ranks share the variants (RowWriter).
   auto job = join_data_parallel("auto", std::chrono::minutes(30), globals);
   if (vcf)
@@ -349,6 +352,9 @@ void register_variants(CLI::App& app, Action& action, const GlobalOptions& globa
   command->add_flag("--skip-mismatches", flags->skip_mismatches,
                     "a REF that is not the reference's bases leaves a row of nan and is counted, "
                     "instead of an error");
+  command->add_flag("--embedding-distance", flags->embedding_distance,
+                    "add embedding_distance: how far the alternative moves the window's mean "
+                    "encoder state (Euclidean)");
   flags->strands.add_to(*command);
   command
       ->add_option("--block-size", flags->block_rows,

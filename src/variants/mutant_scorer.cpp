@@ -5,7 +5,11 @@
 
 #include "genolm/error.h"
 #include "genolm/tokenizers/alphabet.h"
+#include "models/pooling_head.h"
+#include "models/sequence_classifier.h"
+#include "train/device.h"
 #include "train/inference.h"
+#include "train/precision.h"
 #include "variants/likelihood_ratio.h"
 
 namespace genolm::variants {
@@ -140,6 +144,75 @@ class PredictionScorer final : public MutantScorer {
   std::vector<std::string> columns_;
 };
 
+// Another scorer's columns, then the distance between the mutant's and the reference's embeddings.
+class EmbeddingDistance final : public MutantScorer {
+ public:
+  EmbeddingDistance(std::unique_ptr<MutantScorer> inner, train::ModelFolder& folder,
+                    const ScoringOptions& options)
+      : inner_(std::move(inner)), folder_(folder), options_(options), columns_(inner_->columns()) {
+    columns_.push_back("embedding_distance");
+  }
+
+  const std::vector<std::string>& columns() const override { return columns_; }
+
+  std::vector<std::vector<std::vector<double>>> score(
+      const std::vector<ReferenceMutants>& sets) override {
+    auto scores = inner_->score(sets);
+    std::vector<std::string> sequences;
+    for (const auto& set : sets) {
+      sequences.push_back(set.reference);
+      sequences.insert(sequences.end(), set.mutants.begin(), set.mutants.end());
+    }
+    auto vectors = embed(sequences, false);
+    if (options_.rc_average) vectors = (vectors + embed(sequences, true)) / 2;
+    std::int64_t row = 0;
+    for (std::size_t s = 0; s < sets.size(); ++s) {
+      const auto reference = vectors[row++];
+      for (auto& mutant_scores : scores[s])
+        mutant_scores.push_back((vectors[row++] - reference).norm().item<double>());
+    }
+    return scores;
+  }
+
+ private:
+  torch::Tensor embed(const std::vector<std::string>& sequences, bool other_strand) {
+    std::vector<std::vector<std::int32_t>> tokens;
+    for (const auto& sequence : sequences) {
+      auto ids = folder_.tokenizer->encode(other_strand ? tokenizers::reverse_complement(sequence)
+                                                        : sequence);
+      if (folder_.backward()) std::reverse(ids.begin(), ids.end());
+      tokens.push_back(std::move(ids));
+    }
+    torch::NoGradGuard no_grad;
+    auto& encoder = *folder_.encoder;
+    const bool was_training = encoder.is_training();
+    encoder.eval();
+    auto pooled = train::map_in_length_batches(
+        tokens, options_.batch_size, train::device_of(encoder), [&](const train::BatchTensors& b) {
+          train::Bf16Autocast autocast(folder_.autocast(), b.ids.device().type());
+          return models::pool_in_chunks(encoder, b.ids, b.lengths, folder_.chunk,
+                                        models::Pooling::mean);
+        });
+    if (was_training) encoder.train();
+    return pooled.to(torch::kDouble);
+  }
+
+  std::unique_ptr<MutantScorer> inner_;
+  train::ModelFolder& folder_;
+  ScoringOptions options_;
+  std::vector<std::string> columns_;
+};
+
+std::unique_ptr<MutantScorer> scorer_of(train::ModelFolder& folder, const ScoringOptions& options) {
+  if (folder.fine_tuned()) return std::make_unique<PredictionScorer>(folder, options);
+  if (!folder.language_model) {
+    throw Error(folder.layout.dir().string() +
+                " holds an encoder only, written before runs kept their whole language model: "
+                "it gives no likelihood (retrain it, or score with a fine-tuned run)");
+  }
+  return std::make_unique<LanguageModelScorer>(folder, options);
+}
+
 }  // namespace
 
 std::unique_ptr<MutantScorer> make_mutant_scorer(train::ModelFolder& folder,
@@ -148,13 +221,9 @@ std::unique_ptr<MutantScorer> make_mutant_scorer(train::ModelFolder& folder,
     throw Error("--rc-average needs a DNA tokenizer; " + folder.layout.dir().string() +
                 " reads proteins");
   }
-  if (folder.fine_tuned()) return std::make_unique<PredictionScorer>(folder, options);
-  if (!folder.language_model) {
-    throw Error(folder.layout.dir().string() +
-                " holds an encoder only, written before runs kept their whole language model: "
-                "it gives no likelihood (retrain it, or score with a fine-tuned run)");
-  }
-  return std::make_unique<LanguageModelScorer>(folder, options);
+  auto scorer = scorer_of(folder, options);
+  if (!options.embedding_distance) return scorer;
+  return std::make_unique<EmbeddingDistance>(std::move(scorer), folder, options);
 }
 
 }  // namespace genolm::variants

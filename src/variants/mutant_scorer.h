@@ -4,7 +4,8 @@
 //     reference over the tokens the mutation touches (likelihood_ratio.h), zero-shot;
 //   - a fine-tuned run: the difference of its outputs, mutant minus reference (DeepSEA's "diff"):
 //     `delta_<class>` in probability and `delta_logodds_<class>` in log-odds for classification
-//     and multi-label tasks, `delta_<target>` in the target's units for regression.
+//     and multi-label tasks, `delta_<target>` in the target's units for regression;
+//   - either, optionally: `embedding_distance`, how far the mutant moves the sequence's embedding.
 // Both read sequences the way the model was trained (backwards for a backward model) and can
 // average both DNA strands. mutagenesis and variants score through here.
 
@@ -26,6 +27,9 @@ struct ReferenceMutants {
 struct ScoringOptions {
   std::int64_t batch_size = 128;
   bool rc_average = false;  // the mean over both DNA strands
+  // Adds `embedding_distance`: the Euclidean distance between the mean-pooled last-layer encoder
+  // states of the mutant and of the reference (each strand's pooled vectors averaged first).
+  bool embedding_distance = false;
 };
 
 class MutantScorer {

@@ -453,6 +453,45 @@ TEST_F(ZeroShot, VariantsOfTwoRanksComeBackInInputOrder) {
     EXPECT_EQ(entry.path().string().find(".part-"), std::string::npos) << entry.path();
 }
 
+// The embedding distance is the distance between what genolm embed gives for the two windows.
+TEST_F(ZeroShot, VariantsEmbeddingDistanceIsTheDistanceOfEmbeddings) {
+  const auto& dna = records_[2].second;  // short_repeat, 40 bases: the window holds it whole
+  const char alt = dna[19] == 'A' ? 'C' : 'A';
+  test::write_text(
+      *dir_ / "one.vcf",
+      std::string("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n") +
+          "short_repeat\t20\tv\t" + dna[19] + "\t" + alt + "\t.\t.\t.\n");
+  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  ASSERT_EQ(score_command("variants", "--vcf " + (*dir_ / "one.vcf").string() + " --reference " +
+                                          (*dir_ / "reference.fa").string() +
+                                          " --window 100 --embedding-distance --out " +
+                                          (*dir_ / "distance.tsv").string()),
+            0)
+      << err();
+  const auto text = test::read_text(*dir_ / "distance.tsv");
+  EXPECT_EQ(text.substr(0, text.find('\n')), "id\tchrom\tpos\tref\talt\tllr\tembedding_distance");
+  const double distance = std::stod(text.substr(text.rfind('\t', text.size() - 2) + 1));
+  std::string mutant = dna;
+  mutant[19] = alt;
+  test::write_text(*dir_ / "pair.fa",
+                   test::fasta_record("ref", dna) + test::fasta_record("alt", mutant));
+  ASSERT_EQ(
+      test::run_genolm(dir_->path(), "embed --model " + (*dir_ / "runs" / "lm").string() +
+                                         " --input " + (*dir_ / "pair.fa").string() +
+                                         " --pool mean --out " + (*dir_ / "pair.npy").string()),
+      0)
+      << err();
+  const auto pair = read_npy(*dir_ / "pair.npy");
+  ASSERT_EQ(pair.shape.size(), 2u);
+  double squares = 0;
+  for (std::size_t d = 0; d < pair.shape[1]; ++d) {
+    const double difference = pair.values[d] - pair.values[pair.shape[1] + d];
+    squares += difference * difference;
+  }
+  EXPECT_GT(distance, 0);
+  EXPECT_NEAR(distance, std::sqrt(squares), 1e-4 + 1e-4 * distance);
+}
+
 TEST_F(ZeroShot, VariantsWithAWrongRefAreAnErrorOrACountedSkip) {
   const char wrong = records_[0].second[9] == 'A' ? 'C' : 'A';
   test::write_text(
