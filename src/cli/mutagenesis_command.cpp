@@ -48,13 +48,6 @@ std::string file_stem(const std::string& id, std::map<std::string, int>& used) {
   return seen == 0 ? stem : stem + "_" + std::to_string(seen + 1);
 }
 
-std::string number(double value) {
-  if (!std::isfinite(value)) return "nan";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
-}
-
 int run_mutagenesis(const MutagenesisFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
   auto folder = flags.input.load_folder(flags.input.model());
@@ -114,7 +107,8 @@ int run_mutagenesis(const MutagenesisFlags& flags, const GlobalOptions& globals)
                 cell.reference + "\t" + letters[cell.letter];
         for (std::size_t k = 0; k < score_columns.size(); ++k) {
           const double value = scores[c - start][k];
-          rows.append("\t").append(number(value));  // appended: GCC 12 warns on "\t" + string
+          rows.append("\t").append(
+              io::tsv_number(value));  // appended: GCC 12 warns on "\t" + string
           grids[k][(cell.position - region.first) * letters.size() + cell.letter] = value;
         }
         rows += "\n";

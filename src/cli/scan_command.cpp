@@ -14,6 +14,7 @@
 #include "io/bed_reader.h"
 #include "io/reference_genome.h"
 #include "io/streamed_file.h"
+#include "io/tsv_field.h"
 #include "train/inference.h"
 #include "util/log.h"
 
@@ -55,12 +56,6 @@ std::string track_file(const std::string& out, const std::string& track, bool se
       stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0)
     stem.resize(stem.size() - suffix.size());
   return stem + "." + track + suffix;
-}
-
-std::string number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
 }
 
 int run_scan(const ScanFlags& flags, const GlobalOptions& globals) {
@@ -137,7 +132,8 @@ int run_scan(const ScanFlags& flags, const GlobalOptions& globals) {
         const std::string interval = region.chrom + "\t" + std::to_string(start + lead) + "\t" +
                                      std::to_string(start + lead + flags.step) + "\t";
         for (std::size_t t = 0; t < tracks.size(); ++t)
-          text[t] += interval + number(predictions.values[w * predictions.width + t]) + "\n";
+          text[t] +=
+              interval + io::tsv_number(predictions.values[w * predictions.width + t]) + "\n";
       }
       for (std::size_t t = 0; t < tracks.size(); ++t)
         tracks[t]->write(text[t]);

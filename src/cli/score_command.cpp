@@ -41,12 +41,6 @@ train::ModelFolder load_language_model(const ModelInputOptions& input) {
   return folder;
 }
 
-std::string number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6f", value);
-  return text;
-}
-
 int run_score(const ScoreFlags& flags, const GlobalOptions& globals) {
   at::set_num_threads(globals.resolved_threads());
   auto folder = load_language_model(flags.input);
@@ -77,9 +71,9 @@ int run_score(const ScoreFlags& flags, const GlobalOptions& globals) {
           std::size_t bases = 0;
           for (const auto& sequence : block[i].sequences)
             bases += sequence.size();
-          rows += io::tsv_field(examples.ids[i]) + '\t' + number(values[i]) + '\t' +
-                  number(values[i] / tokens) + '\t' +
-                  number(values[i] / static_cast<double>(bases)) + '\n';
+          rows += io::tsv_field(examples.ids[i]) + '\t' + io::tsv_number(values[i]) + '\t' +
+                  io::tsv_number(values[i] / tokens) + '\t' +
+                  io::tsv_number(values[i] / static_cast<double>(bases)) + '\n';
         }
         out.write(rows);
       });

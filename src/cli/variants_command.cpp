@@ -50,13 +50,6 @@ struct VariantsFlags {
   std::string precision = "auto";
 };
 
-std::string number(double value) {
-  if (!std::isfinite(value)) return "nan";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
-}
-
 // Rows waiting for their scores: the text before the scores, and the set they were scored in (or
 // none: "nan").
 struct PendingRow {
@@ -124,7 +117,8 @@ class RowWriter {
     for (const auto& row : rows_) {
       text += row.prefix;
       for (std::size_t c = 0; c < columns; ++c)
-        text.append("\t").append(row.set < 0 ? std::string("nan") : number(scores[row.set][0][c]));
+        text.append("\t").append(row.set < 0 ? std::string("nan")
+                                             : io::tsv_number(scores[row.set][0][c]));
       text += "\n";
     }
     part_.write(text);

@@ -1,9 +1,11 @@
 #pragma once
-// Text for one field of the TSV files genolm writes (predictions, ids of embeddings). An id read
-// from a CSV may hold a tab or a line break inside quotes; written as is it would shift every
+// Text for one field of the TSV files genolm writes (predictions, ids of embeddings, scores). An id
+// read from a CSV may hold a tab or a line break inside quotes; written as is it would shift every
 // column after it or split the row. Such characters are escaped the way PostgreSQL's text format
 // and many TSV readers expect: \t, \n, \r, and the backslash itself as \\.
 
+#include <cmath>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -31,6 +33,14 @@ inline std::string tsv_field(std::string_view text) {
     }
   }
   return out;
+}
+
+// A score in a TSV cell: 7 significant digits, "nan" for a missing one, "inf" or "-inf".
+inline std::string tsv_number(double value) {
+  if (std::isnan(value)) return "nan";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.7g", value);
+  return text;
 }
 
 }  // namespace genolm::io
