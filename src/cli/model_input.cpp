@@ -1,9 +1,13 @@
 #include "cli/model_input.h"
 
+#include <algorithm>
+
 #include "genolm/error.h"
+#include "genolm/tokenizers/specials.h"
 #include "io/labelled.h"
 #include "train/device.h"
 #include "train/inference.h"
+#include "util/log.h"
 
 namespace genolm::cli {
 
@@ -94,6 +98,44 @@ task::Predictions predict_with(train::ModelFolder& folder, const data::TaskExamp
       {.batch_size = batch_size, .autocast = folder.autocast(), .rc_average = rc_average});
 }
 
+namespace {
+
+// Records most of whose tokens the model cannot read (a protein fed to a DNA model, say) would be
+// predicted with confidence and without a word: they are counted, and the count is warned about
+// once.
+class UnknownTokenCheck {
+ public:
+  static constexpr double kLargestShare = 0.5;
+
+  explicit UnknownTokenCheck(const ModelInputOptions& options) : options_(options) {}
+
+  void add(const data::TaskExamples& examples) {
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+      const auto& tokens = examples.tokens[i];
+      const auto unknown = std::count(tokens.begin(), tokens.end(), tokenizers::SpecialIds::unk);
+      if (!tokens.empty() && static_cast<double>(unknown) > kLargestShare * tokens.size()) {
+        if (flagged_ == 0) first_ = examples.ids[i];
+        ++flagged_;
+      }
+    }
+  }
+
+  ~UnknownTokenCheck() {
+    if (flagged_ == 0) return;
+    log("input")->warn(
+        "{}: {} record{} (the first: '{}') are mostly tokens {} cannot read (<unk>): is this "
+        "the kind of sequence it was trained on (DNA or protein)? Their outputs mean little",
+        options_.input, flagged_, flagged_ > 1 ? "s" : "", first_, options_.model());
+  }
+
+ private:
+  const ModelInputOptions& options_;
+  std::size_t flagged_ = 0;
+  std::string first_;
+};
+
+}  // namespace
+
 std::size_t for_each_block(const ModelInputOptions& options, const train::ModelFolder& folder,
                            bool both_strands,
                            const std::function<void(const std::vector<io::LabelledExample>&,
@@ -103,12 +145,14 @@ std::size_t for_each_block(const ModelInputOptions& options, const train::ModelF
   std::vector<io::LabelledExample> block;
   io::LabelledExample example;
   std::size_t total = 0;
+  UnknownTokenCheck check(options);
   const auto flush = [&] {
     if (block.empty()) return;
-    use(block, data::encode_examples(block, *folder.tokenizer, folder.scheme(), options.input,
-                                     {.with_labels = false,
-                                      .reverse_complement = both_strands,
-                                      .backward = folder.backward()}));
+    const auto examples = data::encode_examples(
+        block, *folder.tokenizer, folder.scheme(), options.input,
+        {.with_labels = false, .reverse_complement = both_strands, .backward = folder.backward()});
+    check.add(examples);
+    use(block, examples);
     total += block.size();
     block.clear();
   };
@@ -123,10 +167,12 @@ std::size_t for_each_block(const ModelInputOptions& options, const train::ModelF
 data::TaskExamples read_examples(const ModelInputOptions& options, const train::ModelFolder& folder,
                                  bool with_labels, bool both_strands) {
   const auto records = io::read_labelled(options.input, options.columns(folder, with_labels));
-  return data::encode_examples(records, *folder.tokenizer, folder.scheme(), options.input,
-                               {.with_labels = with_labels,
-                                .reverse_complement = both_strands,
-                                .backward = folder.backward()});
+  auto examples = data::encode_examples(records, *folder.tokenizer, folder.scheme(), options.input,
+                                        {.with_labels = with_labels,
+                                         .reverse_complement = both_strands,
+                                         .backward = folder.backward()});
+  UnknownTokenCheck(options).add(examples);
+  return examples;
 }
 
 }  // namespace genolm::cli

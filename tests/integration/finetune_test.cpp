@@ -342,6 +342,23 @@ TEST_F(Finetune, AFailedStartBlocksNothing) {
   EXPECT_TRUE(test_row("restarted").is_object());
 }
 
+// A protein fed to a DNA model is mostly <unk>: predict still answers, but says so, once.
+TEST_F(Finetune, InputTheModelCannotReadIsWarnedAbout) {
+  test::write_text(*dir_ / "proteins.fa",
+                   ">p1\nMKVLAAGIVGLLLAQEHHRWYTPE\n>p2\nMSTNPKPQRKTKRNTNRRPQDVKF\n>d1\n" +
+                       test::random_dna(50, 5) + "\n");
+  ASSERT_EQ(run("predict --model " + (*dir_ / "runs/motif").string() + " --input " +
+                (*dir_ / "proteins.fa").string() + " --out " + (*dir_ / "p.tsv").string()),
+            0)
+      << err();
+  EXPECT_NE(err().find("2 records (the first: 'p1') are mostly tokens"), std::string::npos)
+      << err();
+  ASSERT_EQ(run("predict --model " + (*dir_ / "runs/motif").string() + " --input " +
+                (*dir_ / "test.tsv").string() + " --out " + (*dir_ / "p.tsv").string()),
+            0);
+  EXPECT_EQ(err().find("cannot read"), std::string::npos) << err();
+}
+
 // DeepSEA's "diff": a fine-tuned model's mutagenesis scores each substitution as the change of
 // its predictions, which predict gives for the mutant and the reference.
 TEST_F(Finetune, MutagenesisIsTheChangeOfPredictions) {
