@@ -36,11 +36,10 @@ void ModelInputOptions::add_to(CLI::App& command, ModelCount count) {
   command.add_option("--batch-size", batch_size, "sequences per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  add_device_options(command, device, precision);
+  DeviceOptions::add_to(command);
 }
 
-void ModelInputOptions::add_device_options(CLI::App& command, std::string& device,
-                                           std::string& precision) {
+void DeviceOptions::add_to(CLI::App& command) {
   command
       .add_option("--device", device,
                   "where the model runs: auto (a GPU when CUDA is available), cpu or cuda")
@@ -55,7 +54,7 @@ void ModelInputOptions::add_device_options(CLI::App& command, std::string& devic
       ->capture_default_str();
 }
 
-train::ModelFolder ModelInputOptions::load_folder(const std::string& model) const {
+train::ModelFolder DeviceOptions::load_folder(const std::string& model) const {
   const auto where = resolved_device();
   auto folder = train::load_model_folder(model, where);
   if (precision != "auto" || where.is_cpu()) train::use_bf16(folder, precision == "bf16");
@@ -77,11 +76,11 @@ void StrandFlags::add_to(CLI::App& command) {
   command.add_flag("--no-rc-average", no_rc_average, "read the given strand only");
 }
 
-torch::Device ModelInputOptions::resolved_device() const {
+torch::Device DeviceOptions::resolved_device() const {
   return train::training_device(device, 0);
 }
 
-train::ModelFolder load_fine_tuned(const std::string& model, const ModelInputOptions& options,
+train::ModelFolder load_fine_tuned(const std::string& model, const DeviceOptions& options,
                                    const std::string& command) {
   auto folder = options.load_folder(model);
   if (!folder.fine_tuned()) {

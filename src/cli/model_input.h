@@ -16,23 +16,28 @@ namespace genolm::cli {
 // How many --model folders a command takes: one, or several (an ensemble).
 enum class ModelCount { one, many };
 
-struct ModelInputOptions {
+// Where a run folder's model runs and in what arithmetic: --device and --precision, which every
+// inference command takes (variants and scan beside inputs of their own).
+struct DeviceOptions {
+  std::string device = "auto";  // auto: a GPU when CUDA is available, else the CPU
+  // auto: fp32 on the CPU (exact), the run's own precision on a GPU; or fp32, bf16.
+  std::string precision = "auto";
+
+  void add_to(CLI::App& command);
+  torch::Device resolved_device() const;
+  // The run folder `model` on the resolved device, computing in the resolved precision.
+  train::ModelFolder load_folder(const std::string& model) const;
+};
+
+struct ModelInputOptions : DeviceOptions {
   std::vector<std::string> models;  // --model
   std::string input;
   std::vector<std::string> sequence_columns;  // empty: the model's (or "sequence")
   std::string id_column;                      // empty: the model's (or "id")
   std::int64_t batch_size = 128;
-  std::string device = "auto";  // auto: a GPU when CUDA is available, else the CPU
-  // auto: fp32 on the CPU (exact), the run's own precision on a GPU; or fp32, bf16.
-  std::string precision = "auto";
 
   void add_to(CLI::App& command, ModelCount count = ModelCount::one);
   const std::string& model() const { return models.front(); }
-  torch::Device resolved_device() const;
-  // The run folder `model` on the resolved device, computing in the resolved precision.
-  train::ModelFolder load_folder(const std::string& model) const;
-  // --device and --precision alone, for commands with inputs of their own (variants, scan).
-  static void add_device_options(CLI::App& command, std::string& device, std::string& precision);
   // The columns to read `input` with; with_labels adds the model's label columns.
   io::LabelledSpec columns(const train::ModelFolder& folder, bool with_labels) const;
 };
@@ -50,7 +55,7 @@ struct StrandFlags {
 
 // The fine-tuned run folder `model`; `command` ("predict") names who needs it in the error a
 // pretraining run gets.
-train::ModelFolder load_fine_tuned(const std::string& model, const ModelInputOptions& options,
+train::ModelFolder load_fine_tuned(const std::string& model, const DeviceOptions& options,
                                    const std::string& command);
 
 // Predictions for `examples` with the folder's precision and the given batch and strands.

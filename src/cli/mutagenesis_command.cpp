@@ -5,7 +5,7 @@
 // index.html (a heatmap per sequence and score).
 #include <ATen/Parallel.h>
 
-#include <cmath>
+#include <cctype>
 #include <limits>
 #include <map>
 #include <memory>
@@ -87,13 +87,10 @@ int run_mutagenesis(const MutagenesisFlags& flags, const GlobalOptions& globals)
         score_columns.size(), std::vector<double>(region.size() * letters.size(),
                                                   std::numeric_limits<double>::quiet_NaN()));
     for (std::size_t p = region.first; p < region.end; ++p)
-      for (std::size_t l = 0; l < letters.size(); ++l) {
-        const char reference =
-            static_cast<char>(std::toupper(static_cast<unsigned char>(sequence[p])));
-        if (letters[l] == reference || (reference == 'U' && letters[l] == 'T'))
+      for (std::size_t l = 0; l < letters.size(); ++l)
+        if (variants::is_reference_letter(sequence[p], letters[l], letters))
           for (auto& grid : grids)
             grid[(p - region.first) * letters.size() + l] = 0;
-      }
     std::string rows;
     for (std::size_t start = 0; start < cells.size(); start += kMutantsPerCall) {
       const std::size_t end = std::min(cells.size(), start + kMutantsPerCall);

@@ -5,7 +5,6 @@
 // bounded whatever its size.
 #include <ATen/Parallel.h>
 
-#include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"
@@ -32,8 +31,7 @@ struct ScanFlags {
   std::string out = "scan.bedGraph";
   StrandFlags strands;
   std::int64_t batch_size = 128;
-  std::string device = "auto";
-  std::string precision = "auto";
+  DeviceOptions hardware;
 };
 
 // The tracks: a class's probability, a target's value or a label's probability.
@@ -64,10 +62,7 @@ int run_scan(const ScanFlags& flags, const GlobalOptions& globals) {
     throw Error("--window and --step must be at least 1, with --step <= --window (got " +
                 std::to_string(flags.window) + " and " + std::to_string(flags.step) + ")");
   }
-  ModelInputOptions device_options;
-  device_options.device = flags.device;
-  device_options.precision = flags.precision;
-  auto folder = load_fine_tuned(flags.model, device_options, "scan");
+  auto folder = load_fine_tuned(flags.model, flags.hardware, "scan");
   if (folder.columns.sequence_columns.size() != 1) {
     throw Error(flags.model + " reads paired chains: scan slides a model of one sequence");
   }
@@ -178,7 +173,7 @@ void register_scan(CLI::App& app, Action& action, const GlobalOptions& globals) 
   command->add_option("--batch-size", flags->batch_size, "windows per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  ModelInputOptions::add_device_options(*command, flags->device, flags->precision);
+  flags->hardware.add_to(*command);
   command->callback([&action, &globals, flags] {
     action = [&globals, flags] { return run_scan(*flags, globals); };
   });

@@ -5,7 +5,6 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"

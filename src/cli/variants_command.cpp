@@ -11,7 +11,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cmath>
 #include <fstream>
 #include <memory>
 
@@ -46,8 +45,7 @@ struct VariantsFlags {
   bool embedding_distance = false;
   StrandFlags strands;
   std::int64_t batch_size = 128;
-  std::string device = "auto";
-  std::string precision = "auto";
+  DeviceOptions hardware;
 };
 
 // Rows waiting for their scores: the text before the scores, and the set they were scored in (or
@@ -286,10 +284,7 @@ int run_variants(const VariantsFlags& flags, const GlobalOptions& globals) {
         "give either --vcf FILE with --reference FASTA, or --mutants TABLE with "
         "--wildtype FASTA");
   }
-  ModelInputOptions device_options;
-  device_options.device = flags.device;
-  device_options.precision = flags.precision;
-  auto folder = device_options.load_folder(flags.model);
+  auto folder = flags.hardware.load_folder(flags.model);
   if (vcf && !folder.tokenizer->reverse_complement_applies()) {
     throw Error(flags.model +
                 " reads proteins: score VCF variants with a DNA model, or give "
@@ -359,7 +354,7 @@ void register_variants(CLI::App& app, Action& action, const GlobalOptions& globa
   command->add_option("--batch-size", flags->batch_size, "sequences per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  ModelInputOptions::add_device_options(*command, flags->device, flags->precision);
+  flags->hardware.add_to(*command);
   command->callback([&action, &globals, flags] {
     action = [&globals, flags] { return run_variants(*flags, globals); };
   });

@@ -7,6 +7,7 @@
 
 #include "report/report_parts.h"
 #include "report/svg_plot.h"
+#include "variants/saturation.h"
 
 namespace genolm::report {
 namespace {
@@ -61,7 +62,7 @@ std::string heatmap(const MutagenesisMap& map, const std::string& letters) {
              std::to_string(kCell) + "\" height=\"" + std::to_string(kCell) + "\" fill=\"" +
              colour(value, scale) + "\"><title>" + std::to_string(position) + " " + reference +
              "&gt;" + letters[r] + ": " + format_number(value) + "</title></rect>\n";
-      if (letters[r] == reference || (reference == 'U' && letters[r] == 'T')) {
+      if (variants::is_reference_letter(map.reference[p], letters[r], letters)) {
         svg += "<circle cx=\"" + std::to_string(x + kCell / 2) + "\" cy=\"" +
                std::to_string(y + kCell / 2) + "\" r=\"2\" fill=\"#333333\"/>\n";
       }

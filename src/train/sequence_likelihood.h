@@ -5,6 +5,7 @@
 // log-likelihood ratios of variants.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "models/language_model.h"
@@ -25,6 +26,16 @@ struct LikelihoodOptions {
 torch::Tensor sequence_log_likelihoods(models::LanguageModel& model,
                                        const std::vector<std::vector<std::int32_t>>& tokens,
                                        const LikelihoodOptions& options);
+
+// Reads `inputs` [rows, steps] (at each position the token before the target: <bos> or the
+// previous token) from the encoder's current state, `chunk` steps at a time, and hands each
+// chunk's log-probabilities of `targets`, [rows, end - start] float64 with the positions past
+// each row's `lengths` at 0, to `use(start, end, log_p)`. Padding after the real tokens is never
+// seen by a causal model's predictions for them. The caller resets or sets the encoder's state.
+void for_each_chunk(
+    models::LanguageModel& model, const torch::Tensor& inputs, const torch::Tensor& targets,
+    const torch::Tensor& lengths, std::int64_t chunk,
+    const std::function<void(std::int64_t, std::int64_t, const torch::Tensor&)>& use);
 
 // Each token's natural-log probability given <bos> and the tokens before it: [sequences x the
 // longest sequence's tokens] (float64), rows in the sequences' order, 0 past a sequence's end.

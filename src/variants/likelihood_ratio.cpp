@@ -120,16 +120,9 @@ void read_spans(models::LanguageModel& model, std::vector<SpanRow>& rows,
     const auto length_ids = torch::tensor(lengths).to(device);
     encoder.set_state(start);
     auto total = torch::zeros({count}, torch::dtype(torch::kDouble).device(device));
-    for (std::int64_t from = 0; from < longest; from += options.chunk) {
-      const std::int64_t to = std::min(longest, from + options.chunk);
-      const auto logits = model.forward(input_ids.slice(1, from, to));
-      const auto log_p = torch::log_softmax(logits, -1)
-                             .gather(2, target_ids.slice(1, from, to).unsqueeze(2))
-                             .squeeze(2);
-      const auto positions = torch::arange(from, to, length_ids.options()).unsqueeze(0);
-      const auto real = positions < length_ids.unsqueeze(1);
-      total += log_p.masked_fill(real.logical_not(), 0).to(torch::kDouble).sum(1);
-    }
+    train::for_each_chunk(
+        model, input_ids, target_ids, length_ids, options.chunk,
+        [&](std::int64_t, std::int64_t, const torch::Tensor& log_p) { total += log_p.sum(1); });
     const auto sums = total.cpu();
     for (std::size_t r = begin; r < end; ++r)
       rows[r].log_likelihood = sums[static_cast<std::int64_t>(r - begin)].item<double>();

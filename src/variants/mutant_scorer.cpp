@@ -15,6 +15,21 @@
 namespace genolm::variants {
 namespace {
 
+// `sequence` as the model reads it: the given strand or the other, reversed for a backward model.
+// Throws genolm::Error naming `record` when the tokenizer finds no token in it.
+std::vector<std::int32_t> model_tokens(const train::ModelFolder& folder,
+                                       const std::string& sequence, const std::string& record,
+                                       bool other_strand) {
+  auto ids =
+      folder.tokenizer->encode(other_strand ? tokenizers::reverse_complement(sequence) : sequence);
+  if (ids.empty()) {
+    throw Error("record '" + record + "' (" + std::to_string(sequence.size()) +
+                " letters) is too short to give the tokenizer a token");
+  }
+  if (folder.backward()) std::reverse(ids.begin(), ids.end());
+  return ids;
+}
+
 class LanguageModelScorer final : public MutantScorer {
  public:
   LanguageModelScorer(train::ModelFolder& folder, const ScoringOptions& options)
@@ -43,26 +58,15 @@ class LanguageModelScorer final : public MutantScorer {
   }
 
  private:
-  std::vector<std::int32_t> tokens(const std::string& sequence, const std::string& record,
-                                   bool other_strand) const {
-    auto ids = folder_.tokenizer->encode(other_strand ? tokenizers::reverse_complement(sequence)
-                                                      : sequence);
-    if (ids.empty()) {
-      throw Error("record '" + record + "' (" + std::to_string(sequence.size()) +
-                  " letters) is too short to give the tokenizer a token");
-    }
-    if (folder_.backward()) std::reverse(ids.begin(), ids.end());
-    return ids;
-  }
-
   std::vector<std::vector<double>> strand_ratios(const std::vector<ReferenceMutants>& sets,
                                                  bool other_strand) const {
     std::vector<MutantSet> token_sets;
     for (const auto& set : sets) {
-      MutantSet tokenized{.reference = tokens(set.reference, set.record, other_strand),
-                          .mutants = {}};
+      MutantSet tokenized{
+          .reference = model_tokens(folder_, set.reference, set.record, other_strand),
+          .mutants = {}};
       for (const auto& mutant : set.mutants)
-        tokenized.mutants.push_back(tokens(mutant, set.record, other_strand));
+        tokenized.mutants.push_back(model_tokens(folder_, mutant, set.record, other_strand));
       token_sets.push_back(std::move(tokenized));
     }
     return likelihood_ratios(*folder_.language_model, token_sets, likelihood_);
@@ -158,13 +162,8 @@ class EmbeddingDistance final : public MutantScorer {
   std::vector<std::vector<std::vector<double>>> score(
       const std::vector<ReferenceMutants>& sets) override {
     auto scores = inner_->score(sets);
-    std::vector<std::string> sequences;
-    for (const auto& set : sets) {
-      sequences.push_back(set.reference);
-      sequences.insert(sequences.end(), set.mutants.begin(), set.mutants.end());
-    }
-    auto vectors = embed(sequences, false);
-    if (options_.rc_average) vectors = (vectors + embed(sequences, true)) / 2;
+    auto vectors = embed(sets, false);
+    if (options_.rc_average) vectors = (vectors + embed(sets, true)) / 2;
     std::int64_t row = 0;
     for (std::size_t s = 0; s < sets.size(); ++s) {
       const auto reference = vectors[row++];
@@ -175,13 +174,13 @@ class EmbeddingDistance final : public MutantScorer {
   }
 
  private:
-  torch::Tensor embed(const std::vector<std::string>& sequences, bool other_strand) {
+  // Mean-pooled states [references and mutants, in order x dim] of one strand.
+  torch::Tensor embed(const std::vector<ReferenceMutants>& sets, bool other_strand) {
     std::vector<std::vector<std::int32_t>> tokens;
-    for (const auto& sequence : sequences) {
-      auto ids = folder_.tokenizer->encode(other_strand ? tokenizers::reverse_complement(sequence)
-                                                        : sequence);
-      if (folder_.backward()) std::reverse(ids.begin(), ids.end());
-      tokens.push_back(std::move(ids));
+    for (const auto& set : sets) {
+      tokens.push_back(model_tokens(folder_, set.reference, set.record, other_strand));
+      for (const auto& mutant : set.mutants)
+        tokens.push_back(model_tokens(folder_, mutant, set.record, other_strand));
     }
     torch::NoGradGuard no_grad;
     auto& encoder = *folder_.encoder;

@@ -48,18 +48,20 @@ Region clipped(const RegionSpec& spec, std::size_t length, const std::string& re
   return {spec.start - 1, stop};
 }
 
+bool is_reference_letter(char base, char letter, std::string_view letters) {
+  const char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(base)));
+  return letter == upper || (upper == 'U' && letter == 'T' && letters == "ACGT");
+}
+
 std::vector<Substitution> single_substitutions(std::string_view sequence, const Region& region,
                                                std::string_view letters) {
   std::vector<Substitution> cells;
-  const bool dna = letters == "ACGT";
   for (std::size_t position = region.first; position < region.end; ++position) {
-    const char reference =
-        static_cast<char>(std::toupper(static_cast<unsigned char>(sequence[position])));
-    for (std::size_t letter = 0; letter < letters.size(); ++letter) {
-      // In DNA, U is T: an RNA reference base is not substituted by itself.
-      const char same = dna && reference == 'U' ? 'T' : reference;
-      if (letters[letter] != same) cells.push_back({position, letter, reference});
-    }
+    const char base = sequence[position];
+    const char reference = static_cast<char>(std::toupper(static_cast<unsigned char>(base)));
+    for (std::size_t letter = 0; letter < letters.size(); ++letter)
+      if (!is_reference_letter(base, letters[letter], letters))
+        cells.push_back({position, letter, reference});
   }
   return cells;
 }

@@ -32,6 +32,10 @@ RegionSpec parse_region(std::string_view text);
 // when the region starts past its end.
 Region clipped(const RegionSpec& spec, std::size_t length, const std::string& record);
 
+// Whether `letter` of `letters` is the sequence's own letter `base` there: compared without case,
+// and in DNA (letters A C G T) U is T.
+bool is_reference_letter(char base, char letter, std::string_view letters);
+
 // One cell of the [positions x letters] grid: the substitution of `letter` at `position`.
 struct Substitution {
   std::size_t position = 0;  // 0-based, in the sequence

@@ -40,7 +40,9 @@ TEST(Saturation, EverySubstitutionButTheReferenceLetterInPositionOrder) {
   EXPECT_EQ(letters[cells[0].letter], 'C');
   EXPECT_EQ(cells[6].reference, 'N');
   for (const auto& cell : cells) {
-    if (cell.position == 3) EXPECT_NE(letters[cell.letter], 'T');
+    if (cell.position == 3) {
+      EXPECT_NE(letters[cell.letter], 'T');
+    }
   }
   EXPECT_EQ(mutated("acNu", cells[0], letters), "CcNu");
   const std::string amino = substitution_letters(tokenizers::SequenceAlphabet::protein);
