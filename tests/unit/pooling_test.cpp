@@ -179,6 +179,9 @@ TEST(PositionalHead, AutoPoolingFollowsTheTrainingLengths) {
 }
 
 TEST(PoolingHead, OutputRangeSquashesRegression) {
+  // Seeded: inputs this large saturate the squashing, and an unlucky draw of weights and inputs
+  // could put every output at one bound (unseeded, it failed once in this session's full runs).
+  torch::manual_seed(11);
   PoolingHeadOptions options;
   options.input_size = 4;
   options.outputs = 2;
