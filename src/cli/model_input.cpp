@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "data/tokenizer_factory.h"
 #include "genolm/error.h"
 #include "genolm/tokenizers/specials.h"
 #include "io/labelled.h"
@@ -67,6 +68,7 @@ io::LabelledSpec ModelInputOptions::columns(const train::ModelFolder& folder,
   if (!sequence_columns.empty()) spec.sequence_columns = sequence_columns;
   if (!id_column.empty()) spec.id_column = id_column;
   if (!with_labels) spec.label_columns.clear();
+  spec.fastx_alphabet = data::fastx_alphabet(*folder.tokenizer);
   return spec;
 }
 

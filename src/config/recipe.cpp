@@ -224,6 +224,22 @@ std::string format_value(const Value& value) {
   return out.str();
 }
 
+// Absolute paths for the keys that name files or folders to read (relative ones resolved against
+// `base`), so that a run's config.toml reads back the same from its own folder. Empty values and
+// "-" (standard input) stay as they are.
+Value resolve_paths(const KeySpec& spec, Value value, const std::filesystem::path& base) {
+  if (!names_input_path(spec.key)) return value;
+  const auto resolve = [&base](std::string& path) {
+    if (path.empty() || path == "-") return;
+    path = (base / std::filesystem::path(path)).lexically_normal().string();
+  };
+  if (auto* one = std::get_if<std::string>(&value)) resolve(*one);
+  if (auto* many = std::get_if<std::vector<std::string>>(&value))
+    for (auto& path : *many)
+      resolve(path);
+  return value;
+}
+
 }  // namespace
 
 std::string command_name(Command command) {
@@ -261,7 +277,9 @@ void Recipe::assign(const KeySpec& spec, Value value, Origin origin) {
 void Recipe::set_value(std::string_view key, Value value, std::string_view origin) {
   const KeySpec* spec = find_key(key);
   if (spec == nullptr) throw Error(std::string(origin) + ": " + unknown_key_message(key));
-  assign(*spec, std::move(value), {std::string(origin), /*file=*/false});
+  // A path typed on the command line means what it means to the shell: the current folder's.
+  assign(*spec, resolve_paths(*spec, std::move(value), std::filesystem::current_path()),
+         {std::string(origin), /*file=*/false});
 }
 
 void Recipe::check_read_by(Command command) const {
@@ -297,6 +315,8 @@ void Recipe::merge_file(const std::filesystem::path& file) {
     throw Error(file.string() + " line " + std::to_string(e.source().begin.line) +
                 ": not valid TOML (" + std::string(e.description()) + ")");
   }
+  // A recipe's paths are relative to the recipe, so that a shipped recipe works from anywhere.
+  const auto recipe_folder = std::filesystem::absolute(file).parent_path();
   for (const auto& [section_key, section_node] : table) {
     const std::string section(section_key.str());
     const auto* section_table = section_node.as_table();
@@ -315,7 +335,7 @@ void Recipe::merge_file(const std::filesystem::path& file) {
         throw Error(where + ": key '" + key + "' expects " + std::string(kind_name(spec->kind)) +
                     ", got " + std::string(node_type_name(node)));
       }
-      assign(*spec, std::move(*value), {where, /*file=*/true});
+      assign(*spec, resolve_paths(*spec, std::move(*value), recipe_folder), {where, /*file=*/true});
     }
   }
   files_.push_back(file);

@@ -81,6 +81,10 @@ const std::vector<KeySpec>& recipe_schema();
 // The schema's entry for `key`, or nullptr.
 const KeySpec* find_key(std::string_view key);
 
+// Whether `key` names files or folders genolm reads (data.train, task.test, encoder.from, ...):
+// relative ones resolve against the recipe file's folder, or the current one on the command line.
+bool names_input_path(std::string_view key);
+
 // Keys a recipe file may hold for `command` although it does not read them: 'genolm corpus'
 // builds the corpus of a pretraining recipe and leaves pretraining's own keys to pretraining.
 Commands also_accepted_in_files(Command command);

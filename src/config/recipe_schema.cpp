@@ -2,6 +2,9 @@
 // of the commands that read it, settable with --set, and printed by their --dump-config. Keys of a
 // section stay together: the dump prints a section header whenever the section changes.
 #include "config/recipe.h"
+
+#include <algorithm>
+
 #include "genolm/tokenizers/tokenizer.h"
 
 namespace genolm::config {
@@ -130,6 +133,14 @@ const std::vector<KeySpec>& recipe_schema() {
   return schema;
 }
 // clang-format on
+
+bool names_input_path(std::string_view key) {
+  // run.dir is not among them: runs are written where the user works, like any tool's output.
+  static constexpr std::string_view kPathKeys[] = {
+      "data.train", "data.corpus", "tokenizer.path", "init.from",
+      "task.train", "task.valid",  "task.test",      "encoder.from"};
+  return std::find(std::begin(kPathKeys), std::end(kPathKeys), key) != std::end(kPathKeys);
+}
 
 Commands also_accepted_in_files(Command command) {
   return command == Command::corpus ? kPretrain : Commands();

@@ -13,11 +13,9 @@ namespace {
 // FASTA ('>') or FASTQ ('@') first: a table's header row starts with a column name.
 bool starts_like_fastx(const std::filesystem::path& path) {
   InputFile file(path);
-  char head[4096];
-  const std::size_t n = file.read(head, sizeof head);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n') continue;
-    return head[i] == '>' || head[i] == '@';
+  for (const char c : file.peek(4096)) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    return c == '>' || c == '@';
   }
   return false;
 }
@@ -36,9 +34,7 @@ namespace {
 class FastxSource final : public LabelledReader::Source {
  public:
   FastxSource(const std::filesystem::path& path, LabelledSpec spec)
-      // Any letters pass here: DNA and protein tasks share this reader, the tokenizer judges
-      // the letters.
-      : path_(path), spec_(std::move(spec)), reader_(path, {.alphabet = Alphabet::protein}) {
+      : path_(path), spec_(std::move(spec)), reader_(path, {.alphabet = spec_.fastx_alphabet}) {
     if (spec_.sequence_columns.size() != 1) {
       throw Error(path.string() + ": FASTA and FASTQ hold one sequence per record, but " +
                   std::to_string(spec_.sequence_columns.size()) +

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "io/fastx_reader.h"
+
 namespace genolm::io {
 
 struct LabelledSpec {
@@ -17,6 +19,9 @@ struct LabelledSpec {
   std::vector<std::string> label_columns = {"label"};
   // Column with record ids; when a table lacks it, ids are the 1-based row numbers.
   std::string id_column = "id";
+  // The letters a FASTA or FASTQ record may hold: DNA for a DNA model, so that a protein fed to
+  // it is an error at its line, not a confident prediction. Tables leave it to the tokenizer.
+  Alphabet fastx_alphabet = Alphabet::protein;
 };
 
 struct LabelledExample {

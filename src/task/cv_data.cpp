@@ -68,7 +68,7 @@ CrossValidationData::CrossValidationData(const config::Recipe& recipe,
   check_cross_validation_recipe(recipe);
   train_file_ = recipe.string("task.train");
   kind_ = recipe.string("task.kind");
-  columns_ = task_columns(recipe);
+  columns_ = task_columns(recipe, tokenizer);
   const std::string& fold_column = recipe.string("task.fold_column");
   auto read_columns = columns_;
   if (!fold_column.empty()) read_columns.label_columns.push_back(fold_column);

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "data/tokenizer_factory.h"
 #include "genolm/error.h"
 
 namespace genolm::task {
@@ -39,10 +40,12 @@ data::TaskExamples select_examples(const data::TaskExamples& all,
   return out;
 }
 
-io::LabelledSpec task_columns(const config::Recipe& recipe) {
+io::LabelledSpec task_columns(const config::Recipe& recipe,
+                              const tokenizers::Tokenizer& tokenizer) {
   return {.sequence_columns = recipe.strings("task.sequence_columns"),
           .label_columns = recipe.strings("task.label_columns"),
-          .id_column = recipe.string("task.id_column")};
+          .id_column = recipe.string("task.id_column"),
+          .fastx_alphabet = data::fastx_alphabet(tokenizer)};
 }
 
 data::EncodeOptions task_encoding(const config::Recipe& recipe, bool backward) {
@@ -72,7 +75,7 @@ FinetuneData load_finetune_data(const config::Recipe& recipe,
   require_training_file(recipe);
   const std::filesystem::path train_file = recipe.string("task.train");
   FinetuneData data;
-  data.columns = task_columns(recipe);
+  data.columns = task_columns(recipe, tokenizer);
   const auto& kind = task_kind(recipe.string("task.kind"));
   const auto train_records = io::read_labelled(train_file, data.columns);
   data.task = kind.from_recipe(recipe, train_records, train_file);

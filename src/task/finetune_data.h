@@ -21,9 +21,10 @@ struct FinetuneData {
   data::TaskExamples train, valid, test;
 };
 
-// The columns [task] names, and how its sequences are encoded (both strands when strand
-// augmentation or averaging is on; `backward`: reversed).
-io::LabelledSpec task_columns(const config::Recipe& recipe);
+// The columns [task] names (FASTA records checked against `tokenizer`'s alphabet), and how its
+// sequences are encoded (both strands when strand augmentation or averaging is on; `backward`:
+// reversed).
+io::LabelledSpec task_columns(const config::Recipe& recipe, const tokenizers::Tokenizer& tokenizer);
 data::EncodeOptions task_encoding(const config::Recipe& recipe, bool backward);
 
 // Examples `indices` of `all`, in that order.

@@ -342,13 +342,22 @@ TEST_F(Finetune, AFailedStartBlocksNothing) {
   EXPECT_TRUE(test_row("restarted").is_object());
 }
 
-// A protein fed to a DNA model is mostly <unk>: predict still answers, but says so, once.
+// A protein fed to a DNA model: as FASTA, an error at the record's line (DNA is checked against
+// the DNA alphabet); in a table, where the tokenizer judges the letters, it is mostly <unk>, and
+// predict still answers but says so, once.
 TEST_F(Finetune, InputTheModelCannotReadIsWarnedAbout) {
-  test::write_text(*dir_ / "proteins.fa",
-                   ">p1\nMKVLAAGIVGLLLAQEHHRWYTPE\n>p2\nMSTNPKPQRKTKRNTNRRPQDVKF\n>d1\n" +
-                       test::random_dna(50, 5) + "\n");
-  ASSERT_EQ(run("predict --model " + (*dir_ / "runs/motif").string() + " --input " +
+  const std::string p1 = "MKVLAAGIVGLLLAQEHHRWYTPE", p2 = "MSTNPKPQRKTKRNTNRRPQDVKF";
+  test::write_text(*dir_ / "proteins.fa", ">d1\n" + test::random_dna(50, 5) + "\n>p1\n" + p1 + "\n");
+  EXPECT_EQ(run("predict --model " + (*dir_ / "runs/motif").string() + " --input " +
                 (*dir_ / "proteins.fa").string() + " --out " + (*dir_ / "p.tsv").string()),
+            1);
+  EXPECT_NE(err().find("proteins.fa line 4 (record 'p1'"), std::string::npos) << err();
+  EXPECT_NE(err().find("expected IUPAC nucleotide codes"), std::string::npos) << err();
+
+  test::write_text(*dir_ / "proteins.tsv", "id\tsequence\np1\t" + p1 + "\np2\t" + p2 + "\nd1\t" +
+                                               test::random_dna(50, 5) + "\n");
+  ASSERT_EQ(run("predict --model " + (*dir_ / "runs/motif").string() + " --input " +
+                (*dir_ / "proteins.tsv").string() + " --out " + (*dir_ / "p.tsv").string()),
             0)
       << err();
   EXPECT_NE(err().find("2 records (the first: 'p1') are mostly tokens"), std::string::npos)
@@ -357,6 +366,57 @@ TEST_F(Finetune, InputTheModelCannotReadIsWarnedAbout) {
                 (*dir_ / "test.tsv").string() + " --out " + (*dir_ / "p.tsv").string()),
             0);
   EXPECT_EQ(err().find("cannot read"), std::string::npos) << err();
+}
+
+// "-" is standard input wherever a file is read: a table or gzip FASTA piped in gives what the
+// file gives, and a pass that would need the input twice says so.
+TEST_F(Finetune, StandardInputIsAnInput) {
+  const auto model = (*dir_ / "runs/motif").string();
+  const auto piped = [&](const std::string& source, const std::string& words) {
+    // Braces: run_command's </dev/null then reaches the group, not genolm's end of the pipe.
+    return test::run_command("{ " + source + " | " + command(words) + "; }", *dir_ / "out.txt",
+                             *dir_ / "err.txt");
+  };
+  ASSERT_EQ(run("predict --model " + model + " --input " + (*dir_ / "test.tsv").string() +
+                " --out " + (*dir_ / "from_file.tsv").string()),
+            0)
+      << err();
+  ASSERT_EQ(piped("cat " + (*dir_ / "test.tsv").string(),
+                  "predict --model " + model + " --input - --out " +
+                      (*dir_ / "from_pipe.tsv").string()),
+            0)
+      << err();
+  EXPECT_EQ(test::read_text(*dir_ / "from_pipe.tsv"), test::read_text(*dir_ / "from_file.tsv"));
+
+  std::string fasta;
+  std::istringstream table(test::read_text(*dir_ / "test.tsv"));
+  std::string line;
+  std::getline(table, line);
+  while (std::getline(table, line)) {
+    const auto rest = line.substr(line.find('\t') + 1);
+    fasta += ">" + line.substr(0, line.find('\t')) + "\n" + rest.substr(0, rest.find('\t')) + "\n";
+  }
+  test::write_text(*dir_ / "stdin.fa", fasta);
+  ASSERT_EQ(run("embed --model " + model + " --input " + (*dir_ / "stdin.fa").string() +
+                " --out " + (*dir_ / "file.npy").string()),
+            0)
+      << err();
+  ASSERT_EQ(piped("gzip -c " + (*dir_ / "stdin.fa").string(),
+                  "embed --model " + model + " --input - --out " + (*dir_ / "pipe.npy").string()),
+            0)
+      << err();
+  EXPECT_EQ(test::read_text(*dir_ / "pipe.npy"), test::read_text(*dir_ / "file.npy"));
+  EXPECT_EQ(test::read_text(*dir_ / "pipe.ids.tsv"), test::read_text(*dir_ / "file.ids.tsv"));
+
+  // evaluate with labels from a pipe gives the file's metrics.
+  ASSERT_EQ(piped("cat " + (*dir_ / "test.tsv").string(),
+                  "evaluate --model " + model + " --input - --out " +
+                      (*dir_ / "piped_metrics.json").string()),
+            0)
+      << err();
+  EXPECT_DOUBLE_EQ(
+      nlohmann::json::parse(test::read_text(*dir_ / "piped_metrics.json"))["accuracy"].get<double>(),
+      test_row("motif")["accuracy"].get<double>());
 }
 
 // DeepSEA's "diff": a fine-tuned model's mutagenesis scores each substitution as the change of

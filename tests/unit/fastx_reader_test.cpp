@@ -266,5 +266,27 @@ TEST(FastxReaderErrors, FolderInsteadOfFile) {
   EXPECT_NE(error_reading(dir.path()).find("is a folder"), std::string::npos);
 }
 
+// A format sniffer peeks; the reader after it still reads from the first byte, gzip or not.
+TEST(InputFile, PeekedBytesAreReadAgain) {
+  test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 2000; ++i)
+    text += ">r" + std::to_string(i) + "\nACGT\n";
+  test::write_text(dir / "plain.fa", text);
+  test::write_gzip(dir / "packed.fa.gz", text);
+  for (const char* name : {"plain.fa", "packed.fa.gz"}) {
+    InputFile file(dir / name);
+    EXPECT_EQ(file.peek(5), ">r0\nA");
+    EXPECT_EQ(file.peek(4096), text.substr(0, 4096));
+    std::string read_back(text.size() + 10, '\0');
+    std::size_t got = 0;
+    while (const std::size_t n = file.read(read_back.data() + got, 1000))
+      got += n;
+    read_back.resize(got);
+    EXPECT_EQ(read_back, text) << name;
+    EXPECT_THROW(file.peek(10), Error);  // once reading has begun, a peek would lie
+  }
+}
+
 }  // namespace
 }  // namespace genolm::io

@@ -16,7 +16,9 @@ TEST(Recipe, DefaultsThenFileThenSet) {
   Recipe recipe;
   EXPECT_EQ(recipe.integer("tokenizer.k"), 3);
   recipe.merge_file(dir / "r.toml");
-  EXPECT_EQ(recipe.strings("data.train"), (std::vector<std::string>{"a.fa", "b.fa.gz"}));
+  const auto folder = std::filesystem::absolute(dir / "r.toml").parent_path();
+  EXPECT_EQ(recipe.strings("data.train"),
+            (std::vector<std::string>{folder / "a.fa", folder / "b.fa.gz"}));
   EXPECT_DOUBLE_EQ(recipe.number("data.valid_fraction"), 0.05);
   EXPECT_DOUBLE_EQ(recipe.number("train.lr"), 1.0);  // an integer is a fine number
   recipe.set("train.batch_size=16");
@@ -26,9 +28,42 @@ TEST(Recipe, DefaultsThenFileThenSet) {
   recipe.set("train.lr=3e-4");
   EXPECT_EQ(recipe.integer("train.batch_size"), 16);
   EXPECT_EQ(recipe.string("run.name"), "2024");
-  EXPECT_EQ(recipe.strings("data.train"), (std::vector<std::string>{"x.fa", "y.fa"}));
+  const auto here = std::filesystem::current_path();
+  EXPECT_EQ(recipe.strings("data.train"), (std::vector<std::string>{here / "x.fa", here / "y.fa"}));
   EXPECT_EQ(recipe.string("model.arch"), "transformer");
   EXPECT_DOUBLE_EQ(recipe.number("train.lr"), 3e-4);
+}
+
+// A recipe's paths are the recipe's: a shipped recipe names its data relative to its own folder
+// and works from any current folder. Paths given on the command line stay the shell's.
+TEST(Recipe, PathsResolveAgainstTheRecipesFolder) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "recipes/finetune");
+  test::write_text(dir / "recipes/finetune/task.toml",
+                   "[task]\ntrain = \"../data/train.tsv\"\ntest = \"-\"\n"
+                   "[encoder]\nfrom = \"/models/lm\"\n[run]\ndir = \"runs\"\n"
+                   "[data]\ntrain = [\"a.fa\", \"sub/b.fa\"]\n");
+  Recipe recipe;
+  recipe.merge_file(dir / "recipes/finetune/task.toml");
+  const auto folder = std::filesystem::absolute(dir / "recipes");
+  EXPECT_EQ(recipe.string("task.train"), (folder / "data/train.tsv").string());
+  EXPECT_EQ(recipe.string("task.test"), "-");  // standard input stays standard input
+  EXPECT_EQ(recipe.string("encoder.from"), "/models/lm");
+  EXPECT_EQ(recipe.string("run.dir"), "runs");  // where runs are written: the user's folder
+  EXPECT_EQ(recipe.strings("data.train"),
+            (std::vector<std::string>{(folder / "finetune/a.fa").string(),
+                                      (folder / "finetune/sub/b.fa").string()}));
+  EXPECT_EQ(recipe.string("task.valid"), "");
+
+  recipe.set("task.valid=valid.tsv");
+  EXPECT_EQ(recipe.string("task.valid"), (std::filesystem::current_path() / "valid.tsv").string());
+
+  // The dump reads back the same from anywhere, a run folder included.
+  std::filesystem::create_directories(dir / "elsewhere");
+  test::write_text(dir / "elsewhere/config.toml", recipe.dump());
+  Recipe again;
+  again.merge_file(dir / "elsewhere/config.toml");
+  EXPECT_TRUE(again.differences(recipe).empty());
 }
 
 TEST(Recipe, UnknownKeyInFileIsNamedWithASuggestion) {
@@ -112,7 +147,7 @@ TEST(Recipe, DumpRoundTrips) {
   Recipe reread;
   reread.merge_file(dir / "dumped.toml");
   EXPECT_EQ(reread.dump(), recipe.dump());
-  EXPECT_EQ(reread.strings("data.train")[1], "q\"uote.fa");
+  EXPECT_EQ(reread.strings("data.train")[1], std::filesystem::current_path() / "q\"uote.fa");
   EXPECT_DOUBLE_EQ(reread.number("train.lr"), 0.0003);
 }
 
