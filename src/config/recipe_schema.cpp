@@ -136,9 +136,9 @@ const std::vector<KeySpec>& recipe_schema() {
 
 bool names_input_path(std::string_view key) {
   // run.dir is not among them: runs are written where the user works, like any tool's output.
-  static constexpr std::string_view kPathKeys[] = {
-      "data.train", "data.corpus", "tokenizer.path", "init.from",
-      "task.train", "task.valid",  "task.test",      "encoder.from"};
+  static constexpr std::string_view kPathKeys[] = {"data.train", "data.corpus", "tokenizer.path",
+                                                   "init.from",  "task.train",  "task.valid",
+                                                   "task.test",  "encoder.from"};
   return std::find(std::begin(kPathKeys), std::end(kPathKeys), key) != std::end(kPathKeys);
 }
 

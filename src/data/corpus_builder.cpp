@@ -337,6 +337,14 @@ void remove_stale_staging(const std::filesystem::path& parent, const std::string
 }
 
 // A table's rows as records: the sequence columns only (labels are fine-tuning's).
+// How the manifest names an input, and its size on disk: a pipe has neither path nor size.
+std::string manifest_path(const std::filesystem::path& input) {
+  return io::is_standard_input(input) ? input.string() : std::filesystem::absolute(input).string();
+}
+std::uintmax_t bytes_on_disk(const std::filesystem::path& input) {
+  return io::is_standard_input(input) ? 0 : std::filesystem::file_size(input);
+}
+
 io::LabelledSpec table_columns(const CorpusOptions& options) {
   return {.sequence_columns = options.sequence_columns, .label_columns = {}, .id_column = ""};
 }
@@ -352,9 +360,9 @@ nlohmann::json read_sequences(const std::filesystem::path& input,
   const auto& stats = reader.stats();
   log("corpus")->info("{}: {} records, {} bases ({} N in dropped runs)", input.string(),
                       stats.records, stats.bases, stats.dropped_n);
-  return {{"path", std::filesystem::absolute(input).string()},
+  return {{"path", manifest_path(input)},
           {"format", reader.format() == io::FastxFormat::fasta ? "fasta" : "fastq"},
-          {"bytes", std::filesystem::file_size(input)},
+          {"bytes", bytes_on_disk(input)},
           {"records", stats.records},
           {"empty_records", stats.empty_records},
           {"bases", stats.bases},
@@ -388,10 +396,10 @@ nlohmann::json read_table(const std::filesystem::path& input, const CorpusOption
   if (rows == 0) throw Error(input.string() + ": the table holds no rows");
   log("corpus")->info("{}: {} rows, {} bases (columns {})", input.string(), rows, bases,
                       nlohmann::json(options.sequence_columns).dump());
-  return {{"path", std::filesystem::absolute(input).string()},
+  return {{"path", manifest_path(input)},
           {"format", "table"},
           {"sequence_columns", options.sequence_columns},
-          {"bytes", std::filesystem::file_size(input)},
+          {"bytes", bytes_on_disk(input)},
           {"records", rows},
           {"bases", bases}};
 }
@@ -467,6 +475,7 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
                                       .chunk_bases = std::size_t{1} << 20};
   bool tables = false;
   for (const auto& input : options.inputs) {
+    if (io::is_standard_input(input)) continue;  // a pipe is read once: checked as it is read
     if (io::named_like_table(input)) {
       io::LabelledReader probe(input, table_columns(options));  // the columns are there
       tables = true;
@@ -508,8 +517,11 @@ nlohmann::json build_corpus(const tokenizers::Tokenizer& tokenizer, const Corpus
   TokenizePipeline pipeline(tokenizer, std::max(1, options.threads), writers);
   PieceCutter cutter(tokenizer, options, pipeline);
   for (const auto& input : options.inputs) {
-    inputs.push_back(io::named_like_table(input) ? read_table(input, options, cutter)
-                                                 : read_sequences(input, read_options, cutter));
+    // A pipe has no name to go by: its first character says.
+    const bool table =
+        io::is_standard_input(input) ? !io::starts_like_fastx(input) : io::named_like_table(input);
+    inputs.push_back(table ? read_table(input, options, cutter)
+                           : read_sequences(input, read_options, cutter));
     cutter.close_piece();
     bytes_read += inputs.back().at("bytes").get<std::uint64_t>();
   }

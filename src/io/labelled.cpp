@@ -8,9 +8,7 @@
 #include "io/table_reader.h"
 
 namespace genolm::io {
-namespace {
 
-// FASTA ('>') or FASTQ ('@') first: a table's header row starts with a column name.
 bool starts_like_fastx(const std::filesystem::path& path) {
   InputFile file(path);
   for (const char c : file.peek(4096)) {
@@ -19,8 +17,6 @@ bool starts_like_fastx(const std::filesystem::path& path) {
   }
   return false;
 }
-
-}  // namespace
 
 // One implementation per file kind behind the reader; both fill an example in place.
 class LabelledReader::Source {

@@ -52,6 +52,10 @@ class LabelledReader {
   std::unique_ptr<Source> source_;
 };
 
+// FASTA ('>') or FASTQ ('@') first, whitespace aside: a table's header row starts with a column
+// name. Peeks, so standard input can still be read after it.
+bool starts_like_fastx(const std::filesystem::path& path);
+
 // Every example of the file; throws genolm::Error as LabelledReader does, and for a file that
 // holds none.
 std::vector<LabelledExample> read_labelled(const std::filesystem::path& path,

@@ -18,11 +18,16 @@ struct Outcome {
   std::string err;
 };
 
-Outcome genolm(const test::TempDir& dir, const std::string& arguments) {
+// genolm with `arguments`; its standard input is what `source` writes (a shell command), or
+// empty.
+Outcome genolm(const test::TempDir& dir, const std::string& arguments,
+               const std::string& source = "") {
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
-  const std::string command = std::string(GENOLM_BINARY) + " --threads 2 " + arguments + " >" +
-                              out.string() + " 2>" + err.string() + " </dev/null";
+  const std::string program = std::string(GENOLM_BINARY) + " --threads 2 " + arguments;
+  const std::string command =
+      (source.empty() ? program + " </dev/null" : source + " | " + program) + " >" + out.string() +
+      " 2>" + err.string();
   const int raw = std::system(command.c_str());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw), test::read_text(out),
           test::read_text(err)};
@@ -102,6 +107,51 @@ TEST(Cli, TokenizerTrainEncodeAndCorpus) {
                       (dir / "g.fa").string() + " --out " + (dir / "bpe").string());
   EXPECT_EQ(bpe.status, 0) << bpe.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "bpe" / "sentencepiece.model"));
+}
+
+// A pipe is an input like a file: a corpus built from gzip FASTA or a table on standard input
+// holds the file's tokens, and tokenizer encode reads one.
+TEST(Cli, StandardInputBuildsTheSameCorpus) {
+  test::TempDir dir;
+  std::string fasta, table = "id\tsequence\n";
+  for (unsigned i = 0; i < 30; ++i) {
+    const std::string sequence = test::random_dna(300 + i, 40 + i);
+    fasta += test::fasta_record("r" + std::to_string(i), sequence);
+    table += "r" + std::to_string(i) + "\t" + sequence + "\n";
+  }
+  test::write_text(dir / "g.fa", fasta);
+  test::write_text(dir / "g.tsv", table);
+  const auto build = [&](const std::string& input, const std::string& out,
+                         const std::string& source) {
+    return genolm(
+        dir, "corpus --input " + input + " --out " + (dir / out).string() + " --valid-fraction 0.1",
+        source);
+  };
+  ASSERT_EQ(build((dir / "g.fa").string(), "from_file", "").status, 0);
+  const auto fasta_pipe = build("-", "from_fasta_pipe", "gzip -c " + (dir / "g.fa").string());
+  ASSERT_EQ(fasta_pipe.status, 0) << fasta_pipe.err;
+  const auto table_pipe = build("-", "from_table_pipe", "cat " + (dir / "g.tsv").string());
+  ASSERT_EQ(table_pipe.status, 0) << table_pipe.err;
+  for (const char* name : {"from_fasta_pipe", "from_table_pipe"}) {
+    for (const char* shard : {"train-00000.u16", "valid-00000.u16"}) {
+      ASSERT_TRUE(std::filesystem::exists(dir / name / shard)) << name << " " << shard;
+      EXPECT_EQ(test::read_text(dir / name / shard), test::read_text(dir / "from_file" / shard))
+          << name << " " << shard;
+    }
+  }
+  const auto manifest =
+      nlohmann::json::parse(test::read_text(dir / "from_table_pipe" / "corpus.json"));
+  EXPECT_EQ(manifest["inputs"][0]["path"], "-");
+  EXPECT_EQ(manifest["inputs"][0]["format"], "table");
+
+  const auto encoded = genolm(
+      dir,
+      "tokenizer encode --tokenizer " + (dir / "from_file" / "tokenizer").string() + " --input -",
+      "cat " + (dir / "g.fa").string());
+  EXPECT_EQ(encoded.status, 0) << encoded.err;
+  EXPECT_EQ(std::count(encoded.out.begin(), encoded.out.end(), '\n'), 30);
+  // Nothing piped in: an empty input, named as such.
+  expect_clear_error(genolm(dir, "corpus --input - --out " + (dir / "none").string()), "-: empty");
 }
 
 TEST(Cli, RecipeDrivesTheCorpusAndDumps) {

@@ -347,7 +347,8 @@ TEST_F(Finetune, AFailedStartBlocksNothing) {
 // predict still answers but says so, once.
 TEST_F(Finetune, InputTheModelCannotReadIsWarnedAbout) {
   const std::string p1 = "MKVLAAGIVGLLLAQEHHRWYTPE", p2 = "MSTNPKPQRKTKRNTNRRPQDVKF";
-  test::write_text(*dir_ / "proteins.fa", ">d1\n" + test::random_dna(50, 5) + "\n>p1\n" + p1 + "\n");
+  test::write_text(*dir_ / "proteins.fa",
+                   ">d1\n" + test::random_dna(50, 5) + "\n>p1\n" + p1 + "\n");
   EXPECT_EQ(run("predict --model " + (*dir_ / "runs/motif").string() + " --input " +
                 (*dir_ / "proteins.fa").string() + " --out " + (*dir_ / "p.tsv").string()),
             1);
@@ -381,10 +382,10 @@ TEST_F(Finetune, StandardInputIsAnInput) {
                 " --out " + (*dir_ / "from_file.tsv").string()),
             0)
       << err();
-  ASSERT_EQ(piped("cat " + (*dir_ / "test.tsv").string(),
-                  "predict --model " + model + " --input - --out " +
-                      (*dir_ / "from_pipe.tsv").string()),
-            0)
+  ASSERT_EQ(
+      piped("cat " + (*dir_ / "test.tsv").string(),
+            "predict --model " + model + " --input - --out " + (*dir_ / "from_pipe.tsv").string()),
+      0)
       << err();
   EXPECT_EQ(test::read_text(*dir_ / "from_pipe.tsv"), test::read_text(*dir_ / "from_file.tsv"));
 
@@ -397,8 +398,8 @@ TEST_F(Finetune, StandardInputIsAnInput) {
     fasta += ">" + line.substr(0, line.find('\t')) + "\n" + rest.substr(0, rest.find('\t')) + "\n";
   }
   test::write_text(*dir_ / "stdin.fa", fasta);
-  ASSERT_EQ(run("embed --model " + model + " --input " + (*dir_ / "stdin.fa").string() +
-                " --out " + (*dir_ / "file.npy").string()),
+  ASSERT_EQ(run("embed --model " + model + " --input " + (*dir_ / "stdin.fa").string() + " --out " +
+                (*dir_ / "file.npy").string()),
             0)
       << err();
   ASSERT_EQ(piped("gzip -c " + (*dir_ / "stdin.fa").string(),
@@ -414,9 +415,9 @@ TEST_F(Finetune, StandardInputIsAnInput) {
                       (*dir_ / "piped_metrics.json").string()),
             0)
       << err();
-  EXPECT_DOUBLE_EQ(
-      nlohmann::json::parse(test::read_text(*dir_ / "piped_metrics.json"))["accuracy"].get<double>(),
-      test_row("motif")["accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(test::read_text(*dir_ / "piped_metrics.json"))["accuracy"]
+                       .get<double>(),
+                   test_row("motif")["accuracy"].get<double>());
 }
 
 // DeepSEA's "diff": a fine-tuned model's mutagenesis scores each substitution as the change of
