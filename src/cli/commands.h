@@ -42,6 +42,7 @@ void add_global_options(CLI::App& app, GlobalOptions& globals);
 // Commands of the light executable (no LibTorch): build/genolm.
 void register_tokenizer(CLI::App& app, Action& action, const GlobalOptions& globals);
 void register_corpus(CLI::App& app, Action& action, const GlobalOptions& globals);
+void register_export(CLI::App& app, Action& action, const GlobalOptions& globals);
 
 // Commands that need LibTorch, served by build/genolm-train (genolm hands them over).
 inline const std::vector<std::string> kTorchCommands = {

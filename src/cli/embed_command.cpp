@@ -11,7 +11,7 @@
 #include "cli/model_input.h"
 #include "genolm/error.h"
 #include "io/labelled.h"
-#include "io/npy_writer.h"
+#include "io/row_writer.h"
 #include "io/tsv_field.h"
 #include "models/pooling_head.h"
 #include "models/sequence_classifier.h"
@@ -38,10 +38,10 @@ models::Pooling pooling_of(const std::string& name) {
   return models::Pooling::mean;
 }
 
-// emb.npy -> emb.ids.tsv
+// emb.npy (or emb.safetensors) -> emb.ids.tsv
 std::filesystem::path ids_file(const std::filesystem::path& out) {
   auto stem = out;
-  if (stem.extension() == ".npy") stem.replace_extension();
+  if (stem.extension() == ".npy" || stem.extension() == ".safetensors") stem.replace_extension();
   stem += ".ids.tsv";
   return stem;
 }
@@ -73,7 +73,14 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
   }
   torch::NoGradGuard no_grad;
 
-  std::unique_ptr<io::NpyWriter> npy;
+  std::unique_ptr<io::RowWriter> rows;
+  const std::map<std::string, std::string> what = {
+      {"format", "genolm-embeddings"},
+      {"model", flags.input.model()},
+      {"pool", flags.pool},
+      {"layer", std::to_string(flags.layer == 0 ? encoder.layer_count() : flags.layer)},
+      {"rc_average", flags.rc_average ? "true" : "false"},
+      {"ids", ids_file(flags.out).filename().string()}};
   std::string ids_text = "id\n";
   const std::size_t total = for_each_block(
       flags.input, folder, flags.rc_average,
@@ -82,16 +89,14 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
         if (flags.rc_average)
           vectors = (vectors + embed_block(encoder, examples.rc_tokens, flags, folder.chunk)) / 2;
         vectors = vectors.to(torch::kFloat).contiguous();
-        if (!npy) {
-          npy =
-              std::make_unique<io::NpyWriter>(flags.out, static_cast<std::size_t>(vectors.size(1)));
-        }
-        npy->append(vectors.data_ptr<float>(), static_cast<std::size_t>(vectors.size(0)));
+        if (!rows)
+          rows = io::open_row_writer(flags.out, static_cast<std::size_t>(vectors.size(1)), what);
+        rows->append(vectors.data_ptr<float>(), static_cast<std::size_t>(vectors.size(0)));
         for (const auto& id : examples.ids)
           ids_text += io::tsv_field(id) + "\n";
       });
-  if (!npy) throw Error(flags.input.input + ": holds no records to embed");
-  npy->finish();
+  if (!rows) throw Error(flags.input.input + ": holds no records to embed");
+  rows->finish();
   const auto ids_path = ids_file(flags.out);
   write_file_atomically(ids_path, ids_text);
   log("embed")->info("{} embeddings ({} pooling, layer {}) written to {} with ids in {}", total,
@@ -105,12 +110,13 @@ int run_embed(const EmbedFlags& flags, const GlobalOptions& globals) {
 void register_embed(CLI::App& app, Action& action, const GlobalOptions& globals) {
   auto flags = std::make_shared<EmbedFlags>();
   auto* command = app.add_subcommand(
-      "embed", "extract sequence embeddings from a pretrained or fine-tuned encoder (.npy)");
+      "embed",
+      "extract sequence embeddings from a pretrained or fine-tuned encoder (.npy or .safetensors)");
   flags->input.add_to(*command);
   command
       ->add_option("--out", flags->out,
-                   "float32 .npy of shape [records, dim]; ids go to "
-                   "<out>.ids.tsv")
+                   "float32 [records, dim] array: .npy, or .safetensors (tensor 'embeddings'); "
+                   "ids go to <out>.ids.tsv")
       ->capture_default_str();
   command->add_option("--pool", flags->pool, "pooling over the real tokens")
       ->check(CLI::IsMember({"mean", "max", "last", "concat"}))

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
       [](CLI::App& app, genolm::cli::Action& action, const genolm::cli::GlobalOptions& globals) {
         genolm::cli::register_tokenizer(app, action, globals);
         genolm::cli::register_corpus(app, action, globals);
+        genolm::cli::register_export(app, action, globals);
         genolm::cli::register_torch_placeholders(app);
       });
 }

@@ -4,6 +4,7 @@
 
 #include "data/corpus_from_recipe.h"
 #include "genolm/error.h"
+#include "run/model_export.h"
 
 namespace genolm::run {
 namespace {
@@ -81,7 +82,12 @@ PretrainedRun open_pretrained_run(const config::Recipe& recipe, const Pretrained
       use.whole_language_model ? run.layout.language_model_weights() : run.layout.encoder_weights();
   auto saved = existing_weights(weights);
   run.weights_hold_language_model = use.whole_language_model;
-  if (!saved && !use.whole_language_model && has_card && run.card.has_language_model) {
+  if (has_card && is_export(from)) {
+    // An export keeps one weight file: the language model, or the encoder alone.
+    saved = existing_weights(from / kExportWeightsName);
+    run.weights_hold_language_model = run.card.has_language_model;
+    if (use.whole_language_model && !run.card.has_language_model) saved.reset();
+  } else if (!saved && !use.whole_language_model && has_card && run.card.has_language_model) {
     saved = existing_weights(run.layout.language_model_weights());
     run.weights_hold_language_model = saved.has_value();
   }

@@ -2,6 +2,7 @@
 
 #include "genolm/error.h"
 #include "models/model_factory.h"
+#include "run/model_export.h"
 #include "train/module_file.h"
 
 namespace genolm::train {
@@ -43,7 +44,8 @@ void load_fine_tuned(ModelFolder& folder) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(folder.layout.model_card().string() + " is malformed (" + e.what() + ")");
   }
-  load_weights(*folder.classifier, folder.layout.classifier_weights());
+  load_weights(*folder.classifier,
+               run::weights_in(folder.layout.dir(), folder.layout.classifier_weights()));
   folder.classifier->eval();
 }
 
@@ -77,11 +79,12 @@ ModelFolder load_model_folder(const std::filesystem::path& dir, const torch::Dev
     // AR/TAR shape training only; the dropouts are off in inference mode.
     folder.language_model =
         models::make_language_model(folder.encoder, folder.card.encoder, 0.0, 0.0);
-    load_weights(*folder.language_model, folder.layout.language_model_weights());
+    load_weights(*folder.language_model,
+                 run::weights_in(dir, folder.layout.language_model_weights()));
     folder.language_model->eval();
     folder.language_model->to(device);
   } else {
-    load_weights(*folder.encoder, folder.layout.encoder_weights());
+    load_weights(*folder.encoder, run::weights_in(dir, folder.layout.encoder_weights()));
     folder.encoder->to(device);
   }
   if (!folder.card.fine_tuned()) folder.chunk = folder.encoder->window(kInferenceChunk);

@@ -420,6 +420,99 @@ TEST_F(Finetune, StandardInputIsAnInput) {
                    test_row("motif")["accuracy"].get<double>());
 }
 
+// genolm export: model.safetensors + config.json that the Python reference loader rebuilds
+// (python/check_export.py parses the safetensors with plain numpy and reproduces predict and
+// embed), and a folder genolm itself predicts with and starts runs from.
+TEST_F(Finetune, ExportLoadsInPythonAndStartsRuns) {
+  const auto exported = *dir_ / "exports/motif";
+  const auto lm_export = *dir_ / "exports/lm";
+  ASSERT_EQ(
+      run("export --model " + (*dir_ / "runs/motif").string() + " --out " + exported.string()), 0)
+      << err();
+  ASSERT_EQ(run("export --model " + (*dir_ / "runs/lm").string() + " --out " + lm_export.string()),
+            0)
+      << err();
+  const auto config = nlohmann::json::parse(test::read_text(exported / "config.json"));
+  EXPECT_EQ(config["format"], "genolm-export");
+  EXPECT_EQ(config["model"], "classifier");
+  EXPECT_EQ(config["direction"], "forward");
+  EXPECT_EQ(config["tokenizer"]["vocabulary"].size(), config["tokenizer"]["vocab_size"]);
+  EXPECT_EQ(config["tokenizer"]["specials"]["sep"], 4);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(lm_export / "config.json"))["model"],
+            "language_model");
+  // The weights are the run's, byte for byte.
+  EXPECT_EQ(test::read_text(exported / "model.safetensors"),
+            test::read_text(*dir_ / "runs/motif/classifier.safetensors"));
+  // An existing folder is kept unless asked; a folder that is no run is named.
+  EXPECT_EQ(
+      run("export --model " + (*dir_ / "runs/motif").string() + " --out " + exported.string()), 1);
+  EXPECT_NE(err().find("already exists"), std::string::npos) << err();
+  EXPECT_EQ(run("export --model " + dir_->path().string() + " --out " +
+                (*dir_ / "exports/none").string()),
+            1);
+  EXPECT_NE(err().find("is not a run folder"), std::string::npos) << err();
+  EXPECT_FALSE(std::filesystem::exists(*dir_ / "exports/none"));
+
+  // genolm predicts with the export as with the run.
+  const auto input = (*dir_ / "test.tsv").string();
+  ASSERT_EQ(run("predict --model " + (*dir_ / "runs/motif").string() + " --input " + input +
+                " --out " + (*dir_ / "run_predictions.tsv").string()),
+            0)
+      << err();
+  ASSERT_EQ(run("predict --model " + exported.string() + " --input " + input + " --out " +
+                (*dir_ / "export_predictions.tsv").string()),
+            0)
+      << err();
+  EXPECT_EQ(test::read_text(*dir_ / "export_predictions.tsv"),
+            test::read_text(*dir_ / "run_predictions.tsv"));
+  for (const char* out : {"export_embeddings.npy", "export_embeddings.safetensors"}) {
+    ASSERT_EQ(run("embed --model " + exported.string() + " --input " + input +
+                  " --pool concat --out " + (*dir_ / out).string()),
+              0)
+        << err();
+  }
+  ASSERT_EQ(run("embed --model " + lm_export.string() + " --input " + input +
+                " --pool mean --out " + (*dir_ / "lm_embeddings.npy").string()),
+            0)
+      << err();
+
+  // The Python reference loader, which imports nothing of genolm.
+  const std::string checker = "/usr/bin/python3 " + std::string(GENOLM_SOURCE_DIR) +
+                              "/python/check_export.py --tolerance 1e-4 --input " + input;
+  EXPECT_EQ(test::run_command(checker + " --export " + exported.string() + " --predictions " +
+                                  (*dir_ / "run_predictions.tsv").string() + " --embeddings " +
+                                  (*dir_ / "export_embeddings.npy").string() +
+                                  " --pool concat --embeddings-safetensors " +
+                                  (*dir_ / "export_embeddings.safetensors").string(),
+                              *dir_ / "out.txt", *dir_ / "err.txt"),
+            0)
+      << test::read_text(*dir_ / "out.txt") << err();
+  EXPECT_EQ(test::run_command(checker + " --export " + lm_export.string() + " --embeddings " +
+                                  (*dir_ / "lm_embeddings.npy").string() + " --pool mean",
+                              *dir_ / "out.txt", *dir_ / "err.txt"),
+            0)
+      << test::read_text(*dir_ / "out.txt") << err();
+
+  // Runs start from an export: a fine-tune (encoder.from) and ULMFiT's stage 2 (init.from).
+  ASSERT_EQ(run("finetune --config " + recipe("from_export").string() +
+                " --set finetune.stage_epochs=[1] --set finetune.stage_lrs=[1e-2] --set "
+                "encoder.from=" +
+                lm_export.string()),
+            0)
+      << err();
+  EXPECT_NE(test_row("from_export"), nullptr);
+  test::write_text(
+      *dir_ / "stage2.toml",
+      "[run]\nname = \"stage2_from_export\"\ndir = \"" + (*dir_ / "runs").string() +
+          "\"\n[data]\ntrain = [\"" + (*dir_ / "genome.fa").string() +
+          "\"]\nvalid_fraction = 0.05\nvalid_block_bases = 2000\n[init]\nfrom = \"" +
+          lm_export.string() +
+          "\"\n[train]\ndevice = \"cpu\"\nbatch_size = 16\nbptt = 30\nmax_steps = 2\n");
+  ASSERT_EQ(run("pretrain --config " + (*dir_ / "stage2.toml").string()), 0) << err();
+  EXPECT_TRUE(
+      std::filesystem::exists(*dir_ / "runs/stage2_from_export/language_model.safetensors"));
+}
+
 // DeepSEA's "diff": a fine-tuned model's mutagenesis scores each substitution as the change of
 // its predictions, which predict gives for the mutant and the reference.
 TEST_F(Finetune, MutagenesisIsTheChangeOfPredictions) {
