@@ -5,6 +5,7 @@
                     [--embeddings EMBED.npy --pool P [--layer L]]
                     [--embeddings-safetensors EMBED.safetensors] [--scores SCORE.tsv]
                     [--sequence-column sequence] [--tolerance 1e-4]
+                    [--predict-strands model|both|one] [--embed-rc-average] [--score-rc-average]
 
 1. Validates DIR/model.safetensors with the numpy reader (header, dtypes, shapes, byte ranges,
    genolm's CRC-32) and checks that the rebuilt PyTorch module expects exactly its tensors, with
@@ -270,10 +271,13 @@ def check_predictions(model, path: Path, ids, sequences, rc_average, report: Rep
         print(f"  predicted classes: compared for {len(rows)} rows")
 
 
-def ids_beside(npy: Path):
-    """embed writes ids to <out>.ids.tsv (out.npy -> out.ids.tsv)."""
-    stem = npy.with_suffix("") if npy.suffix == ".npy" else npy
-    path = stem.parent / (stem.name + ".ids.tsv")
+def ids_beside(rows: Path, name: str | None = None):
+    """The ids genolm embed wrote beside its rows: <out>.ids.tsv (out.npy or out.safetensors ->
+    out.ids.tsv), or the file `name` in the same folder. (None, path) when it is missing."""
+    if name is None:
+        stem = rows.with_suffix("") if rows.suffix in (".npy", ".safetensors") else rows
+        name = stem.name + ".ids.tsv"
+    path = rows.parent / name
     if not path.exists():
         return None, path
     lines = path.read_text().rstrip("\n").split("\n")
@@ -296,7 +300,7 @@ def check_embeddings(model, npy: Path, ids, sequences, args, report: Report, reb
         return rebuilt
     if rebuilt is None:
         rebuilt = model.embed(sequences, pool=args.pool, layer=args.layer,
-                              rc_average=args.rc_average)
+                              rc_average=args.embed_rc_average)
     report.compare("vectors", ids, reference, rebuilt)
     return rebuilt
 
@@ -318,19 +322,20 @@ def check_embeddings_safetensors(model, path: Path, ids, sequences, args, report
         report.fail(f"'embeddings' is {header['embeddings']['dtype']} {list(reference.shape)}, "
                     "expected F32 [records, dim]")
         return rebuilt
-    if "ids" in metadata:
-        text = metadata["ids"]
-        try:
-            written_ids = json.loads(text)
-        except json.JSONDecodeError:
-            written_ids = text.rstrip("\n").split("\n")
-        if not isinstance(written_ids, list):
-            report.fail("metadata 'ids' is neither a JSON list nor lines of text")
-        elif not report.same_ids("ids in the metadata", [str(i) for i in written_ids], list(ids)):
-            return rebuilt
+    # genolm embed says what the rows are: compare with what the checker was told.
+    told = {"pool": args.pool, "layer": str(args.layer or model.layer_count()),
+            "rc_average": "true" if args.embed_rc_average else "false"}
+    for key, value in told.items():
+        if key in metadata and metadata[key] != value:
+            report.fail(f"{path.name} says {key} {metadata[key]!r}, the checker was told {value!r}")
+    written_ids, ids_path = ids_beside(path, metadata.get("ids"))
+    if written_ids is None:
+        print(f"  (no {ids_path.name} beside it: ids not compared)")
+    elif not report.same_ids(f"ids in {ids_path.name}", written_ids, [tsv_field(i) for i in ids]):
+        return rebuilt
     if rebuilt is None:
         rebuilt = model.embed(sequences, pool=args.pool, layer=args.layer,
-                              rc_average=args.rc_average)
+                              rc_average=args.embed_rc_average)
     report.compare("vectors", ids, reference, rebuilt)
     return rebuilt
 
@@ -345,9 +350,9 @@ def check_scores(model, path: Path, ids, sequences, args, report: Report):
         return
     if not report.same_ids("score ids", [row[0] for row in rows], [tsv_field(i) for i in ids]):
         return
-    scores = model.log_likelihood(sequences, rc_average=args.rc_average)
+    scores = model.log_likelihood(sequences, rc_average=args.score_rc_average)
     tokens = np.array([len(t) for t in model.tokens(sequences)], dtype=np.float64)
-    if args.rc_average:
+    if args.score_rc_average:
         tokens = (tokens + [len(t) for t in model.tokens(sequences, True)]) / 2
     bases = np.array([sum(len(s.encode()) for s in record) for record in sequences], np.float64)
     rebuilt = np.stack([scores, scores / tokens, scores / bases], axis=1)
@@ -369,10 +374,13 @@ def main(argv=None) -> int:
     parser.add_argument("--pool", default="mean", choices=genolm_export.POOLINGS,
                         help="embed's --pool (default mean, as genolm's)")
     parser.add_argument("--layer", type=int, default=0, help="embed's --layer (0: the last)")
-    parser.add_argument("--rc-average", action="store_true",
-                        help="genolm was run with --rc-average (embed, score, predict)")
-    parser.add_argument("--no-rc-average", action="store_true",
-                        help="genolm predict was run with --no-rc-average")
+    parser.add_argument("--predict-strands", choices=("model", "both", "one"), default="model",
+                        help="how genolm predict read strands: as the model was fine-tuned "
+                             "(default), with --rc-average (both) or --no-rc-average (one)")
+    parser.add_argument("--embed-rc-average", action="store_true",
+                        help="genolm embed was run with --rc-average")
+    parser.add_argument("--score-rc-average", action="store_true",
+                        help="genolm score was run with --rc-average")
     parser.add_argument("--sequence-column", action="append", dest="sequence_columns",
                         help="table column with the sequence (twice for paired chains); "
                              "default: the model's, else 'sequence'")
@@ -397,7 +405,7 @@ def main(argv=None) -> int:
             sequences = [chains[0] if len(chains) == 1 else chains for _, chains in records]
             print(f"input: {args.input}: {len(records)} records")
             if args.predictions:
-                rc = None if not (args.rc_average or args.no_rc_average) else args.rc_average
+                rc = {"model": None, "both": True, "one": False}[args.predict_strands]
                 check_predictions(model, args.predictions, ids, sequences, rc, report)
             vectors = None
             if args.embeddings:

@@ -36,6 +36,11 @@ struct RecipeOptions {
                          const std::function<void(config::Recipe&)>& apply_flags = {}) const;
 };
 
+// The recipe --config names: a file, else a shipped recipe of that name ("finetune/splice", with
+// or without .toml) in an install's share/genolm/configs or the source tree's configs/. Throws
+// genolm::Error listing where it looked.
+std::filesystem::path find_recipe(const std::string& name);
+
 // Global options (--threads, --log-level) on `app`.
 void add_global_options(CLI::App& app, GlobalOptions& globals);
 
