@@ -29,8 +29,6 @@ import csv
 import decimal
 import gzip
 import io
-import json
-import math
 import sys
 from pathlib import Path
 
@@ -384,7 +382,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sequence-column", action="append", dest="sequence_columns",
                         help="table column with the sequence (twice for paired chains); "
                              "default: the model's, else 'sequence'")
-    parser.add_argument("--id-column", help="table column with ids; default: the model's, else 'id'")
+    parser.add_argument("--id-column",
+                        help="table column with ids; default: the model's, else 'id'")
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
     args = parser.parse_args(argv)

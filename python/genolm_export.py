@@ -65,16 +65,13 @@ def bf16_to_float32(raw: np.ndarray) -> np.ndarray:
     return (raw.astype(np.uint32) << 16).view(np.float32)
 
 
-def _checksum_digits_at(blob: bytes, header_start: int, header: bytes) -> int | None:
-    """Byte offset of the 8 hex digits of genolm_crc32 in the file, None when the header lacks it.
-    The entry must occur exactly once, or which digits were zeroed when it was computed is
-    ambiguous."""
+def _checksum_digits_at(header: bytes) -> int | None:
+    """Offset in the file of the 8 hex digits of genolm_crc32, None when the header does not hold
+    the entry exactly once (then which digits were zeroed when it was computed is unknown)."""
     at = header.find(CHECKSUM_ENTRY)
-    if at < 0:
+    if at < 0 or header.find(CHECKSUM_ENTRY, at + 1) >= 0:
         return None
-    if header.find(CHECKSUM_ENTRY, at + 1) >= 0:
-        raise SafetensorsError("the genolm_crc32 entry appears twice in the header")
-    return header_start + at + len(CHECKSUM_ENTRY)
+    return 8 + at + len(CHECKSUM_ENTRY)  # the header starts after its 8-byte length
 
 
 def genolm_checksum(blob: bytes, digits_at: int) -> str:
@@ -168,7 +165,7 @@ def read_safetensors(path, require_checksum: bool = False, widen_bf16: bool = Tr
 
     if CHECKSUM_KEY in metadata:
         saved = metadata[CHECKSUM_KEY]
-        digits_at = _checksum_digits_at(blob, 8, header_bytes)
+        digits_at = _checksum_digits_at(header_bytes)
         if digits_at is None or len(saved) != 8:
             raise SafetensorsError(f"{origin}: its genolm_crc32 checksum is malformed")
         if genolm_checksum(blob, digits_at) != saved:
@@ -382,10 +379,10 @@ class AwdLstm(nn.Module):
             width = emb if layer == self.layer_count - 1 else hidden
             self.sizes.append(width)
             prefix = f"lstm{layer}_"
-            self.register_parameter(prefix + "weight_ih", nn.Parameter(torch.zeros(4 * width, width_in)))
-            self.register_parameter(prefix + "weight_hh_raw", nn.Parameter(torch.zeros(4 * width, width)))
-            self.register_parameter(prefix + "bias_ih", nn.Parameter(torch.zeros(4 * width)))
-            self.register_parameter(prefix + "bias_hh", nn.Parameter(torch.zeros(4 * width)))
+            for name, shape in (("weight_ih", (4 * width, width_in)),
+                                ("weight_hh_raw", (4 * width, width)),  # DropConnect's raw weight
+                                ("bias_ih", (4 * width,)), ("bias_hh", (4 * width,))):
+                self.register_parameter(prefix + name, nn.Parameter(torch.zeros(shape)))
         self.output_layer = 0  # 1-based layer forward() returns; 0: the last
 
     def layers_to_run(self) -> int:
@@ -691,14 +688,18 @@ class ExportedModel:
         for a backward model."""
         if isinstance(sequences, str):
             raise TypeError("pass a list of sequences, not one str")
+        if len(sequences) == 0:
+            raise ValueError("no records to read")
         out = []
         for index, record in enumerate(sequences):
             if other_strand:
                 if not self.tokenizer.reads_dna:
                     raise ValueError("strand averaging needs a DNA tokenizer; this model reads "
                                      "proteins")
-                record = (reverse_complement(record.upper()) if isinstance(record, str)
-                          else [reverse_complement(chain.upper()) for chain in record])
+                # The complement keeps case and encoding upper-cases, so the order of the two
+                # does not matter (genolm upper-cases first).
+                record = (reverse_complement(record) if isinstance(record, str)
+                          else [reverse_complement(chain) for chain in record])
             ids = self.tokenizer.encode_record(record)
             if not ids:
                 raise ValueError(f"record {index} is too short to give a single token")
@@ -714,7 +715,7 @@ class ExportedModel:
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
             lengths = torch.tensor([len(token_lists[i]) for i in rows], dtype=torch.long)
-            ids = torch.full((len(rows), int(lengths.max())), self.specials["pad"], dtype=torch.long)
+            ids = torch.full((len(rows), int(lengths.max())), self.specials["pad"])
             for r, i in enumerate(rows):
                 ids[r, : lengths[r]] = torch.tensor(token_lists[i], dtype=torch.long)
             with torch.no_grad():

@@ -3,12 +3,14 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <random>
 
 #include "genolm/error.h"
 #include "models/model_factory.h"
+#include "report/epoch_table.h"
 #include "train/device.h"
 #include "train/early_stopping.h"
 #include "train/inference.h"
@@ -137,6 +139,11 @@ struct Finetuning {
   bool autocast = false;        // bf16 by autocast (else by the encoder's own cast, or fp32)
   std::int64_t per_epoch = 0;   // steps of one rank per epoch
   bool stop_requested = false;  // agreed by every rank after each step
+  // This epoch's steps in this session, for its row of the epoch table.
+  double epoch_loss_sum = 0;
+  std::int64_t epoch_steps = 0;
+  std::chrono::steady_clock::time_point epoch_start = std::chrono::steady_clock::now();
+  bool table_header_logged = false;
 
   const data::TaskExamples& train() const { return run.data->train; }
   InferenceOptions inference() const {
@@ -247,6 +254,8 @@ StepResult train_step(Finetuning& f, const EpochPlan& plan, std::size_t i,
   session.prepare_backward(true);
   loss.backward();
   const StepResult step = session.finish_step(loss.item<double>(), batch.tokens, indices.size());
+  f.epoch_loss_sum += step.loss;
+  ++f.epoch_steps;
   session.state().position = i + 1;
   session.update_progress();
   const bool epoch_end = i + 1 == static_cast<std::size_t>(f.per_epoch);
@@ -290,6 +299,9 @@ bool train_epoch(Finetuning& f) {
   const std::int64_t stage_first_step = f.settings.first_epoch(stage) * f.per_epoch;
   const EpochPlan plan = plan_epoch(f.train(), f.settings, f.session.options().seed, epoch);
   f.session.window().restart();
+  f.epoch_loss_sum = 0;
+  f.epoch_steps = 0;
+  f.epoch_start = std::chrono::steady_clock::now();
   for (auto i = static_cast<std::size_t>(state.position); i < static_cast<std::size_t>(f.per_epoch);
        ++i) {
     if (f.stop_requested) return false;
@@ -320,9 +332,24 @@ void end_epoch(Finetuning& f) {
     const bool improved =
         std::isfinite(value) &&
         (!state.best || (higher ? value > state.best->value : value < state.best->value));
+    const report::EpochTable table(f.task.headline_metrics());
+    if (!f.table_header_logged) {
+      log("finetune")->info("{}", table.header());
+      f.table_header_logged = true;
+    }
     log("finetune")
-        ->info("epoch {} valid: {}{}", epoch + 1, headline(row, f.task),
-               improved ? " (best so far: saved)" : "");
+        ->info("{}",
+               table.row({.epoch = epoch + 1,
+                          .stage = static_cast<long long>(f.settings.stage_of(epoch)) + 1,
+                          .train_loss = f.epoch_steps > 0
+                                            ? f.epoch_loss_sum / static_cast<double>(f.epoch_steps)
+                                            : std::nan(""),
+                          .valid_loss = task::metric_value(row, "loss"),
+                          .valid_metrics = row,
+                          .seconds = std::chrono::duration<double>(
+                                         std::chrono::steady_clock::now() - f.epoch_start)
+                                         .count(),
+                          .best = improved}));
     if (improved) {
       save_module_file(*f.model, session.layout().classifier_weights());
       state.best = BestEpoch{.epoch = epoch + 1, .step = state.step, .value = value};

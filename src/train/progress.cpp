@@ -46,6 +46,20 @@ void ProgressBar::update(std::int64_t step, double loss, double tokens_per_s) {
   std::fflush(stderr);
 }
 
+std::string ProgressBar::position_text(std::int64_t step) const {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double done = static_cast<double>(step - first_);
+  const double percent =
+      total_ > 0 ? 100.0 * static_cast<double>(step) / static_cast<double>(total_) : 100.0;
+  char eta_text[32] = "?";
+  if (done > 0)
+    format_duration(elapsed / done * static_cast<double>(total_ - step), eta_text, sizeof eta_text);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.0f%% ETA %s", percent, eta_text);
+  return text;
+}
+
 void ProgressBar::clear() {
   if (!active_) return;
   std::fprintf(stderr, "\r\033[K");

@@ -199,7 +199,13 @@ void TrainingSession::log_train_row(double lr, double grad_norm, const nlohmann:
                         {"tokens_per_s", window_.tokens_per_s()}};
   row.update(own_fields);
   append_metrics(row);
-  if (!progress_->active()) log(area_)->info("{}", line);
+  // Off a terminal each line says how far the run is; on one the bar does, and train.log still
+  // gets every line.
+  const std::string with_position = line + "  " + progress_->position_text(state_.step);
+  if (writer() && progress_->active())
+    log_file_only(area_)->info("{}", with_position);
+  else
+    log(area_)->info("{}", with_position);
   window_.restart();
 }
 

@@ -1,5 +1,6 @@
 #include "util/log.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -13,11 +14,26 @@ namespace genolm {
 
 namespace {
 
+// One timestamp format everywhere, terminal and files.
+constexpr const char* kTime = "[%Y-%m-%d %H:%M:%S] ";
+
+// The run logs (train.log) added so far: what file-only lines go to.
+std::shared_ptr<spdlog::sinks::dist_sink_mt> files_sink() {
+  static auto sink = std::make_shared<spdlog::sinks::dist_sink_mt>();
+  return sink;
+}
+
+std::shared_ptr<spdlog::sinks::sink> terminal_sink() {
+  static auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  return sink;
+}
+
 // One fan-out sink shared by every area's logger: stderr always, a run's train.log when added.
 std::shared_ptr<spdlog::sinks::dist_sink_mt> shared_sink() {
   static auto sink = [] {
     auto dist = std::make_shared<spdlog::sinks::dist_sink_mt>();
-    dist->add_sink(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    dist->add_sink(terminal_sink());
+    dist->add_sink(files_sink());
     return dist;
   }();
   return sink;
@@ -38,8 +54,8 @@ std::mutex& file_sinks_mutex() {
 
 void add_log_file(const std::string& file) {
   auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file, /*truncate=*/false);
-  sink->set_pattern("[%Y-%m-%d %H:%M:%S] [%n] [%l] %v");
-  shared_sink()->add_sink(sink);
+  sink->set_pattern(std::string(kTime) + "[%n] [%l] %v");
+  files_sink()->add_sink(sink);
   std::lock_guard lock(file_sinks_mutex());
   file_sinks()[file] = sink;
 }
@@ -48,7 +64,7 @@ void remove_log_file(const std::string& file) {
   std::lock_guard lock(file_sinks_mutex());
   const auto found = file_sinks().find(file);
   if (found == file_sinks().end()) return;
-  shared_sink()->remove_sink(found->second);
+  files_sink()->remove_sink(found->second);
   file_sinks().erase(found);
 }
 
@@ -67,9 +83,20 @@ std::shared_ptr<spdlog::logger> log(const std::string& area) {
   std::lock_guard lock(mutex);
   if (auto existing = spdlog::get(area)) return existing;
   auto logger = std::make_shared<spdlog::logger>(area, shared_sink());
-  logger->set_pattern("[%H:%M:%S] " + rank_tag() + "[%n] %^%v%$");
+  logger->set_pattern(kTime + rank_tag() + "[%n] %^%v%$");
   logger->set_level(spdlog::get_level());
   spdlog::register_logger(logger);
+  return logger;
+}
+
+std::shared_ptr<spdlog::logger> log_file_only(const std::string& area) {
+  // Not in spdlog's registry, which holds one logger per name: the area's own is there.
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<spdlog::logger>> loggers;
+  std::lock_guard lock(mutex);
+  auto& logger = loggers[area];
+  if (!logger) logger = std::make_shared<spdlog::logger>(area, files_sink());
+  logger->set_level(spdlog::get_level());
   return logger;
 }
 
@@ -79,13 +106,16 @@ void set_log_level(const std::string& level) {
   if (parsed == spdlog::level::off && level != "off") {
     throw Error("--log-level '" + level + "': expected trace, debug, info, warn, error or off");
   }
-  spdlog::set_level(parsed);
-  spdlog::apply_all([parsed](const std::shared_ptr<spdlog::logger>& l) { l->set_level(parsed); });
+  // --log-level quiets the terminal; a run's train.log keeps every info line whatever it says.
+  terminal_sink()->set_level(parsed);
+  const auto loggers = std::min(parsed, spdlog::level::info);
+  spdlog::set_level(loggers);
+  spdlog::apply_all([loggers](const std::shared_ptr<spdlog::logger>& l) { l->set_level(loggers); });
 }
 
 void set_log_rank(int rank) {
   rank_tag() = "[rank " + std::to_string(rank) + "] ";
-  const std::string pattern = "[%H:%M:%S] " + rank_tag() + "[%n] %^%v%$";
+  const std::string pattern = kTime + rank_tag() + "[%n] %^%v%$";
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->set_pattern(pattern); });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Logging by area: log("data")->info(...) prints "[12:00:01] [data] ...", so a line says which part
-// of genolm spoke. One stderr sink for everything; the level is set once from --log-level.
+// Logging by area: log("data")->info(...) prints "[2026-12-01 12:00:01] [data] ...", so a line says
+// which part of genolm spoke. One stderr sink for everything, plus the run's train.log when one is
+// open (the same lines, the same timestamps); the level is set once from --log-level.
 
 #include <memory>
 #include <string>
@@ -10,6 +11,10 @@
 namespace genolm {
 
 std::shared_ptr<spdlog::logger> log(const std::string& area);
+
+// A logger whose lines go to the run logs only: what a terminal shows another way (the progress
+// bar's steps) still reaches train.log.
+std::shared_ptr<spdlog::logger> log_file_only(const std::string& area);
 
 // Copies every log line (all levels at or above the current one) into `file` as well, appending.
 void add_log_file(const std::string& file);

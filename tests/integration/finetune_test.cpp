@@ -501,6 +501,11 @@ TEST_F(Finetune, ExportLoadsInPythonAndStartsRuns) {
             0)
       << err();
   EXPECT_NE(test_row("from_export"), nullptr);
+  // Off a terminal, train.log and stderr carry each step's position and fastai's epoch table.
+  const std::string log = test::read_text(*dir_ / "runs/from_export/train.log");
+  EXPECT_NE(log.find("% ETA "), std::string::npos) << log;
+  EXPECT_NE(log.find("epoch  stage  train_loss  valid_loss  accuracy"), std::string::npos) << log;
+  EXPECT_NE(log.find("] [finetune] 1      1      0."), std::string::npos) << log;
   test::write_text(
       *dir_ / "stage2.toml",
       "[run]\nname = \"stage2_from_export\"\ndir = \"" + (*dir_ / "runs").string() +
