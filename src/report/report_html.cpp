@@ -60,6 +60,18 @@ std::string text_of(const json& value) {
   if (value.is_number_integer()) return grouped(value.dump());
   if (value.is_null()) return kNone;
   if (value.is_number_float()) return format_number(value.get<double>(), 6);
+  // Objects and lists as words ("k=3, stride=1"), not raw JSON that runs off the page.
+  std::string text;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items())
+      text += (text.empty() ? "" : ", ") + key + "=" + text_of(item);
+    return text.empty() ? kNone : text;
+  }
+  if (value.is_array()) {
+    for (const auto& item : value)
+      text += (text.empty() ? "" : ", ") + text_of(item);
+    return "[" + text + "]";
+  }
   return value.dump();
 }
 
@@ -169,6 +181,43 @@ std::string object_table(const json& run, const char* key) {
   return table(rows);
 }
 
+// The Markov chains fitted on the corpus's train split (run.json's "baselines"): the reference a
+// language model must beat, each with its valid loss.
+struct MarkovBaseline {
+  std::string label;  // "Markov chain on 3 bases of context"
+  double loss = kNaN;
+};
+
+std::vector<MarkovBaseline> markov_baselines(const json& run) {
+  std::vector<MarkovBaseline> chains;
+  const auto baselines = run.find("baselines");
+  if (baselines == run.end() || !baselines->is_object()) return chains;
+  const auto markov = baselines->find("markov");
+  if (markov == baselines->end() || !markov->is_array()) return chains;
+  for (const auto& chain : *markov) {
+    if (!chain.is_object()) continue;
+    const double loss = number(chain, "valid_loss");
+    if (!std::isfinite(loss)) continue;
+    chains.push_back({"Markov chain on " + text_of(chain.value("order", json())) + " " +
+                          text_of(chain.value("order_unit", json("tokens"))) + " of context",
+                      loss});
+  }
+  return chains;
+}
+
+// Says plainly whether the model's last valid loss beats the best Markov chain.
+std::string markov_verdict(const std::vector<MarkovBaseline>& chains, double last_valid) {
+  if (chains.empty()) return kNone;
+  const auto best = std::min_element(chains.begin(), chains.end(),
+                                     [](const auto& a, const auto& b) { return a.loss < b.loss; });
+  std::string text = best->label + ": " + format_number(best->loss) + " nats/token; ";
+  if (!std::isfinite(last_valid)) return text + "the model has no valid loss yet";
+  return text + (last_valid < best->loss
+                     ? "the model beats it by " + format_number(best->loss - last_valid)
+                     : "the model does NOT beat it (" + format_number(last_valid - best->loss) +
+                           " nats/token worse)");
+}
+
 std::string summary(const RunInputs& in, const std::string& name,
                     const std::vector<const json*>& train, const std::vector<const json*>& valid,
                     double prior) {
@@ -198,6 +247,9 @@ std::string summary(const RunInputs& in, const std::string& name,
        std::isfinite(best) ? value(best) + " at step " + value(best_step) : kNone},
       {"Last valid perplexity", last(valid, "perplexity")},
       {"Last valid accuracy", last(valid, "accuracy")},
+      {"Markov-chain baseline",
+       markov_verdict(markov_baselines(in.run),
+                      valid.empty() ? kNaN : number(*valid.back(), "loss"))},
       {"Stride prior ln(4^s)", std::isfinite(prior)
                                    ? value(prior) + " (perplexity " + value(std::exp(prior)) + ")"
                                    : kNone},
@@ -223,7 +275,7 @@ std::string finetune_summary(const RunInputs& in, const std::string& name,
 }
 
 std::string plots(const std::vector<const json*>& train, const std::vector<const json*>& valid,
-                  double prior) {
+                  double prior, const std::vector<MarkovBaseline>& chains) {
   PlotSpec loss{.title = "Loss",
                 .x_label = "step",
                 .y_label = "loss (nats/token)",
@@ -233,6 +285,23 @@ std::string plots(const std::vector<const json*>& train, const std::vector<const
                       .x_label = "step",
                       .y_label = "perplexity",
                       .series = {column(valid, "perplexity", "valid", true, "#d62728")}};
+  for (const auto& chain : chains)
+    loss.references.push_back({chain.loss, chain.label + " = " + format_number(chain.loss)});
+  // The last half of the run, where the differences that matter are hundredths of a nat: the
+  // full plot's scale is set by the first steps.
+  PlotSpec zoomed = loss;
+  zoomed.title = "Loss, last half of the run";
+  double last_step = kNaN;
+  for (const json* row : train)
+    last_step = std::fmax(last_step, number(*row, "step"));
+  for (auto& series : zoomed.series) {
+    std::vector<double> x, y;
+    for (std::size_t i = 0; i < series.x.size(); ++i) {
+      if (series.x[i] >= last_step / 2) x.push_back(series.x[i]), y.push_back(series.y[i]);
+    }
+    series.x = std::move(x);
+    series.y = std::move(y);
+  }
   if (std::isfinite(prior)) {
     const double uniform = std::exp(prior);
     loss.references.push_back({prior, "stride prior ln(4^s) = " + format_number(prior)});
@@ -254,7 +323,8 @@ std::string plots(const std::vector<const json*>& train, const std::vector<const
                        .y_label = "tokens/s",
                        .series = {column(train, "tokens_per_s", "train", false, "#9467bd")},
                        .include_zero = true};
-  return svg_line_plot(loss) + svg_line_plot(perplexity) + svg_line_plot(lr) + svg_line_plot(speed);
+  return svg_line_plot(loss) + svg_line_plot(zoomed) + svg_line_plot(perplexity) +
+         svg_line_plot(lr) + svg_line_plot(speed);
 }
 
 constexpr const char* kStyle = R"(<style>
@@ -313,7 +383,8 @@ std::string page(const std::filesystem::path& run_dir) {
   html += "<div class=\"columns\">\n<div>\n<h2>Tokenizer</h2>\n" +
           object_table(in.run, "tokenizer") + "</div>\n<div>\n<h2>Model</h2>\n" +
           object_table(in.run, "model") + "</div>\n</div>\n";
-  html += finetune ? finetune->body : "<h2>Curves</h2>\n" + plots(train, valid, prior);
+  html += finetune ? finetune->body
+                   : "<h2>Curves</h2>\n" + plots(train, valid, prior, markov_baselines(in.run));
   html += "<h2>Recipe (config.toml)</h2>\n";
   html += in.config.empty() ? "<p class=\"note\">Not available.</p>\n"
                             : "<pre>" + escape_markup(in.config) + "</pre>\n";

@@ -14,6 +14,7 @@
 
 #include "io/safetensors.h"
 #include "models/model_factory.h"
+#include "report/svg_plot.h"
 #include "support/genolm_cli.h"
 #include "support/genolm_process.h"
 #include "support/test_files.h"
@@ -516,6 +517,32 @@ TEST_F(Finetune, ExportLoadsInPythonAndStartsRuns) {
   ASSERT_EQ(run("pretrain --config " + (*dir_ / "stage2.toml").string()), 0) << err();
   EXPECT_TRUE(
       std::filesystem::exists(*dir_ / "runs/stage2_from_export/language_model.safetensors"));
+}
+
+// Every report page, opened in headless Chromium (tests/reports/check_page.sh): it renders, runs
+// without a script error, and its text holds the key numbers.
+TEST_F(Finetune, ReportsRenderInChromiumWithTheirKeyNumbers) {
+  const auto check = [&](const std::filesystem::path& page, const std::vector<std::string>& texts) {
+    std::string command =
+        std::string(GENOLM_SOURCE_DIR) + "/tests/reports/check_page.sh " + page.string();
+    for (const auto& text : texts)
+      command += " '" + text + "'";
+    EXPECT_EQ(test::run_command(command, *dir_ / "out.txt", *dir_ / "err.txt"), 0)
+        << page << ": " << err();
+  };
+  const auto row = test_row("motif");
+  ASSERT_NE(row, nullptr);
+  check(*dir_ / "runs/motif/report.html",
+        {"Test metrics", "accuracy " + report::format_number(row["accuracy"].get<double>()),
+         "Confusion matrix"});
+  check(*dir_ / "runs/lm/report.html",
+        {"Markov-chain baseline", "Markov chain on", "Loss, last half of the run"});
+  test::write_text(*dir_ / "one.tsv", "id\tsequence\nref\t" + test::random_dna(40, 9) + "\n");
+  ASSERT_EQ(run("mutagenesis --model " + (*dir_ / "runs/lm").string() + " --input " +
+                (*dir_ / "one.tsv").string() + " --out " + (*dir_ / "page_scan").string()),
+            0)
+      << err();
+  check(*dir_ / "page_scan/index.html", {"ref"});
 }
 
 // DeepSEA's "diff": a fine-tuned model's mutagenesis scores each substitution as the change of
