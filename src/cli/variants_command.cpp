@@ -26,6 +26,7 @@
 #include "io/vcf_annotation.h"
 #include "io/vcf_reader.h"
 #include "util/log.h"
+#include "util/progress_log.h"
 #include "variants/mutant_scorer.h"
 #include "variants/protein_mutants.h"
 #include "variants/variant_window.h"
@@ -168,7 +169,10 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer, DataP
   RowWriter writer(table, "id\tchrom\tpos\tref\talt", scorer, job, flags.block_rows);
   std::size_t indels = 0, symbolic = 0, mismatches = 0, rows = 0;
   io::VcfVariant variant;
+  // htslib does not say how far into a VCF it is: a count and a rate.
+  ProgressLog progress("variants", "variants", "");
   while (reader.next(variant)) {
+    progress.update(rows, std::nan(""));
     for (const auto& alt : variant.alts) {
       ++rows;
       if (!writer.mine()) {

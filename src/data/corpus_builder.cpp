@@ -26,6 +26,7 @@
 #include "io/table_reader.h"
 #include "util/files.h"
 #include "util/log.h"
+#include "util/progress_log.h"
 
 namespace genolm::data {
 namespace {
@@ -354,8 +355,11 @@ nlohmann::json read_sequences(const std::filesystem::path& input,
                               const io::FastxOptions& read_options, PieceCutter& cutter) {
   io::FastxReader reader(input, read_options);
   io::SequenceChunk chunk;
-  while (reader.next(chunk))
+  ProgressLog progress("corpus", "bases read", input.filename().string());
+  while (reader.next(chunk)) {
     cutter.add(chunk);
+    progress.update(reader.stats().bases, reader.fraction_read());
+  }
   cutter.close_piece();
   const auto& stats = reader.stats();
   log("corpus")->info("{}: {} records, {} bases ({} N in dropped runs)", input.string(),

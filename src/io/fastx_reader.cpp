@@ -119,6 +119,7 @@ class FastxReader::Impl {
   FastxFormat format() const { return format_; }
   const FastxStats& stats() const { return stats_; }
   const std::filesystem::path& path() const { return file_.path(); }
+  double fraction_read() const { return file_.fraction_read(); }
 
  private:
   enum class Outcome { chunk_full, segment_break, record_end };
@@ -431,6 +432,9 @@ FastxFormat FastxReader::format() const {
 }
 const FastxStats& FastxReader::stats() const {
   return impl_->stats();
+}
+double FastxReader::fraction_read() const {
+  return impl_->fraction_read();
 }
 const std::filesystem::path& FastxReader::path() const {
   return impl_->path();

@@ -74,6 +74,7 @@ class FastxReader {
   FastxFormat format() const;
   const FastxStats& stats() const;
   const std::filesystem::path& path() const;
+  double fraction_read() const;  // InputFile::fraction_read
 
  private:
   class Impl;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -123,6 +124,15 @@ std::string_view InputFile::peek(std::size_t bytes) {
     if (n == 0) break;
   }
   return std::string_view(peeked).substr(0, std::min(bytes, peeked.size()));
+}
+
+double InputFile::fraction_read() const {
+  if (size_on_disk_ == 0) return std::nan("");
+  // gzoffset: the position in the file on disk, compressed or not.
+  const auto offset = gzoffset(stream_->gz);
+  return offset < 0
+             ? std::nan("")
+             : std::min(1.0, static_cast<double>(offset) / static_cast<double>(size_on_disk_));
 }
 
 bool looks_binary(std::string_view head) {

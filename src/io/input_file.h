@@ -38,6 +38,9 @@ class InputFile {
   const std::filesystem::path& path() const { return path_; }
   // Size on disk (compressed size for gzip), for progress and throughput figures; 0 for a pipe.
   std::uintmax_t size_on_disk() const { return size_on_disk_; }
+  // The share of the file read so far, by bytes on disk (compressed ones for gzip); NaN for a
+  // pipe, whose size is unknown.
+  double fraction_read() const;
 
   struct Stream;  // a gzip (or transparent) stream with the bytes peeked but not yet read
 

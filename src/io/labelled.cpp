@@ -23,6 +23,7 @@ class LabelledReader::Source {
  public:
   virtual ~Source() = default;
   virtual bool next(LabelledExample& example) = 0;
+  virtual double fraction_read() const = 0;
 };
 
 namespace {
@@ -61,6 +62,8 @@ class FastxSource final : public LabelledReader::Source {
     }
     return true;
   }
+
+  double fraction_read() const override { return reader_.fraction_read(); }
 
  private:
   std::filesystem::path path_;
@@ -105,6 +108,8 @@ class TableSource final : public LabelledReader::Source {
     return true;
   }
 
+  double fraction_read() const override { return table_.fraction_read(); }
+
  private:
   LabelledSpec spec_;
   TableReader table_;
@@ -116,7 +121,8 @@ class TableSource final : public LabelledReader::Source {
 
 }  // namespace
 
-LabelledReader::LabelledReader(const std::filesystem::path& path, LabelledSpec spec) {
+LabelledReader::LabelledReader(const std::filesystem::path& path, LabelledSpec spec)
+    : progress_("input", "records read", path.filename().string()) {
   if (spec.sequence_columns.empty() || spec.sequence_columns.size() > 2) {
     throw Error(path.string() + ": expected one or two sequence columns, got " +
                 std::to_string(spec.sequence_columns.size()));
@@ -130,7 +136,10 @@ LabelledReader::LabelledReader(const std::filesystem::path& path, LabelledSpec s
 LabelledReader::~LabelledReader() = default;
 
 bool LabelledReader::next(LabelledExample& example) {
-  return source_->next(example);
+  if (!source_->next(example)) return false;
+  ++records_;
+  progress_.update(records_, source_->fraction_read());
+  return true;
 }
 
 std::vector<std::pair<std::string, std::string>> header_fields(std::string_view description) {

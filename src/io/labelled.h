@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/fastx_reader.h"
+#include "util/progress_log.h"
 
 namespace genolm::io {
 
@@ -50,6 +51,9 @@ class LabelledReader {
 
  private:
   std::unique_ptr<Source> source_;
+  // A large file says how far it is read (predict, embed, score, fine-tuning data).
+  ProgressLog progress_;
+  std::uint64_t records_ = 0;
 };
 
 // FASTA ('>') or FASTQ ('@') first, whitespace aside: a table's header row starts with a column

@@ -68,6 +68,7 @@ class TableReader::Source {
     }
   }
   const std::filesystem::path& path() const { return file_.path(); }
+  double fraction_read() const { return file_.fraction_read(); }
 
  private:
   InputFile file_;
@@ -122,6 +123,9 @@ TableReader::TableReader(const std::filesystem::path& path, char delimiter)
 
 TableReader::~TableReader() = default;
 
+double TableReader::fraction_read() const {
+  return source_->fraction_read();
+}
 const std::filesystem::path& TableReader::path() const {
   return source_->path();
 }

@@ -38,6 +38,7 @@ class TableReader {
   // 1-based number of that row among the data rows.
   std::uint64_t row_number() const { return row_number_; }
   const std::filesystem::path& path() const;
+  double fraction_read() const;  // InputFile::fraction_read
   char delimiter() const { return delimiter_; }
 
  private:

@@ -11,6 +11,7 @@
 #include "genolm/error.h"
 #include "train/device.h"
 #include "train/precision.h"
+#include "util/progress_log.h"
 
 namespace genolm::train {
 namespace {
@@ -38,6 +39,9 @@ torch::Tensor map_in_length_batches(
     const torch::Device& device,
     const std::function<torch::Tensor(const BatchTensors&)>& per_batch) {
   torch::Tensor result;
+  // Millions of sequences take a while: a long pass says how far it is.
+  ProgressLog progress("model", "sequences", "");
+  std::uint64_t done = 0;
   for (const auto& indices :
        data::sorted_batches(data::token_lengths(tokens), static_cast<std::size_t>(batch_size))) {
     std::vector<const std::vector<std::int32_t>*> sequences;
@@ -49,6 +53,8 @@ torch::Tensor map_in_length_batches(
       result = torch::empty({static_cast<std::int64_t>(tokens.size()), out.size(1)}, out.options());
     const std::vector<std::int64_t> rows(indices.begin(), indices.end());
     result.index_copy_(0, torch::tensor(rows, torch::kLong), out);
+    done += indices.size();
+    progress.update(done, static_cast<double>(done) / static_cast<double>(tokens.size()));
   }
   return result;
 }
