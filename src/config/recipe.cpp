@@ -194,6 +194,14 @@ std::string check_range(const KeySpec& spec, const Value& value) {
   return {};
 }
 
+// The shortest text that reads back as the same double, as people write numbers: 3e-04, 0.1 and
+// 1, not 0.00029999999999999997, 0.10000000000000001 and 1.0 (a number key reads an integer).
+std::string shortest_number(double value) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
+}
+
 std::string format_value(const Value& value) {
   // Basic (double-quoted) strings, as people write them; toml++ would pick literal ones.
   constexpr auto flags = toml::format_flags::none;
@@ -202,15 +210,12 @@ std::string format_value(const Value& value) {
       [&out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::vector<double>>) {
-          // Shortest text that reads back the same: [1, 1, 2] and 0.005, not 1.0 and
-          // 0.0050000000000000001.
           out << "[";
-          for (std::size_t i = 0; i < v.size(); ++i) {
-            char text[32];
-            const auto end = std::to_chars(text, text + sizeof text, v[i]).ptr;
-            out << (i == 0 ? " " : ", ") << std::string_view(text, end - text);
-          }
+          for (std::size_t i = 0; i < v.size(); ++i)
+            out << (i == 0 ? " " : ", ") << shortest_number(v[i]);
           out << (v.empty() ? "]" : " ]");
+        } else if constexpr (std::is_same_v<T, double>) {
+          out << shortest_number(v);
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           toml::array array;
           for (const auto& item : v)

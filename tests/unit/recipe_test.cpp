@@ -149,6 +149,13 @@ TEST(Recipe, DumpRoundTrips) {
   EXPECT_EQ(reread.dump(), recipe.dump());
   EXPECT_EQ(reread.strings("data.train")[1], std::filesystem::current_path() / "q\"uote.fa");
   EXPECT_DOUBLE_EQ(reread.number("train.lr"), 0.0003);
+  // Numbers as people write them, not as many digits as a double holds.
+  recipe.set("train.weight_decay=0.1");
+  const std::string dump = recipe.dump();
+  EXPECT_NE(dump.find("\nlr = 3e-04\n"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("\nweight_decay = 0.1\n"), std::string::npos);
+  EXPECT_NE(dump.find("\nwarmup = 0.05\n"), std::string::npos);
+  EXPECT_NE(dump.find("\nstage_epochs = [ 1, 1, 1, 8 ]\n"), std::string::npos);
 }
 
 TEST(Recipe, EveryShippedDefaultIsValid) {
