@@ -291,10 +291,17 @@ def check_embeddings(model, npy: Path, ids, sequences, args, report: Report, reb
         report.fail(f"{npy}: {reference.dtype} of {reference.ndim} dimensions, expected float32 "
                     "[records, dim]")
         return rebuilt
-    written_ids, path = ids_beside(npy)
+    return compare_vectors(model, reference, ids_beside(npy), ids, sequences, args, report,
+                           rebuilt)
+
+
+def compare_vectors(model, reference, ids_file, ids, sequences, args, report: Report, rebuilt):
+    """genolm's vectors (and the ids written beside them) against the rebuilt model's; the
+    rebuilt vectors are returned for the next file of the same embeddings."""
+    written_ids, ids_path = ids_file
     if written_ids is None:
-        print(f"  (no {path.name} beside it: ids not compared)")
-    elif not report.same_ids(f"ids in {path.name}", written_ids, [tsv_field(i) for i in ids]):
+        print(f"  (no {ids_path.name} beside it: ids not compared)")
+    elif not report.same_ids(f"ids in {ids_path.name}", written_ids, [tsv_field(i) for i in ids]):
         return rebuilt
     if rebuilt is None:
         rebuilt = model.embed(sequences, pool=args.pool, layer=args.layer,
@@ -326,16 +333,8 @@ def check_embeddings_safetensors(model, path: Path, ids, sequences, args, report
     for key, value in told.items():
         if key in metadata and metadata[key] != value:
             report.fail(f"{path.name} says {key} {metadata[key]!r}, the checker was told {value!r}")
-    written_ids, ids_path = ids_beside(path, metadata.get("ids"))
-    if written_ids is None:
-        print(f"  (no {ids_path.name} beside it: ids not compared)")
-    elif not report.same_ids(f"ids in {ids_path.name}", written_ids, [tsv_field(i) for i in ids]):
-        return rebuilt
-    if rebuilt is None:
-        rebuilt = model.embed(sequences, pool=args.pool, layer=args.layer,
-                              rc_average=args.embed_rc_average)
-    report.compare("vectors", ids, reference, rebuilt)
-    return rebuilt
+    return compare_vectors(model, reference, ids_beside(path, metadata.get("ids")), ids,
+                           sequences, args, report, rebuilt)
 
 
 def check_scores(model, path: Path, ids, sequences, args, report: Report):

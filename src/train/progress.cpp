@@ -4,19 +4,9 @@
 
 #include <cstdio>
 
+#include "util/progress_log.h"
+
 namespace genolm::train {
-namespace {
-
-void format_duration(double seconds, char* out, std::size_t size) {
-  const auto total = static_cast<long long>(seconds + 0.5);
-  if (total >= 3600) {
-    std::snprintf(out, size, "%lldh%02lldm", total / 3600, total % 3600 / 60);
-  } else {
-    std::snprintf(out, size, "%lldm%02llds", total / 60, total % 60);
-  }
-}
-
-}  // namespace
 
 ProgressBar::ProgressBar(std::int64_t total_steps, std::int64_t first_step)
     : active_(isatty(STDERR_FILENO) != 0),
@@ -32,8 +22,7 @@ void ProgressBar::update(std::int64_t step, double loss, double tokens_per_s) {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double done = static_cast<double>(step - first_);
   const double eta = done > 0 ? elapsed / done * static_cast<double>(total_ - step) : 0.0;
-  char eta_text[32];
-  format_duration(eta, eta_text, sizeof eta_text);
+  const std::string eta_left = eta_text(eta);
   const int width = 24;
   const int filled = total_ > 0 ? static_cast<int>(width * step / total_) : width;
   char bar[width + 1];
@@ -42,7 +31,7 @@ void ProgressBar::update(std::int64_t step, double loss, double tokens_per_s) {
   bar[width] = '\0';
   std::fprintf(stderr, "\r[%s] step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s\033[K", bar,
                static_cast<long long>(step), static_cast<long long>(total_), loss, tokens_per_s,
-               eta_text);
+               eta_left.c_str());
   std::fflush(stderr);
 }
 
@@ -52,12 +41,11 @@ std::string ProgressBar::position_text(std::int64_t step) const {
   const double done = static_cast<double>(step - first_);
   const double percent =
       total_ > 0 ? 100.0 * static_cast<double>(step) / static_cast<double>(total_) : 100.0;
-  char eta_text[32] = "?";
-  if (done > 0)
-    format_duration(elapsed / done * static_cast<double>(total_ - step), eta_text, sizeof eta_text);
-  char text[64];
-  std::snprintf(text, sizeof text, "%.0f%% ETA %s", percent, eta_text);
-  return text;
+  const std::string eta_left =
+      done > 0 ? eta_text(elapsed / done * static_cast<double>(total_ - step)) : "?";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f%% ETA ", percent);
+  return text + eta_left;
 }
 
 void ProgressBar::clear() {

@@ -17,7 +17,9 @@ std::string grouped(std::uint64_t n) {
   return out;
 }
 
-std::string duration(double seconds) {
+}  // namespace
+
+std::string eta_text(double seconds) {
   const auto total = static_cast<long long>(std::llround(std::max(0.0, seconds)));
   char text[32];
   if (total >= 3600)
@@ -26,8 +28,6 @@ std::string duration(double seconds) {
     std::snprintf(text, sizeof text, "%lldm%02llds", total / 60, total % 60);
   return text;
 }
-
-}  // namespace
 
 ProgressLog::ProgressLog(std::string area, std::string what, std::string of,
                          std::chrono::seconds interval)
@@ -59,7 +59,7 @@ std::string ProgressLog::line(std::uint64_t done, double fraction, double second
     text += ", " + grouped(static_cast<std::uint64_t>(static_cast<double>(done) / seconds)) + " " +
             what + "/s";
   }
-  if (known) text += ", ETA " + duration(seconds * (1 - fraction) / fraction);
+  if (known) text += ", ETA " + eta_text(seconds * (1 - fraction) / fraction);
   return text;
 }
 

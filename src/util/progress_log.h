@@ -10,6 +10,9 @@
 
 namespace genolm {
 
+// "3m10s", or "2h05m" past an hour: how long the rest should take.
+std::string eta_text(double seconds);
+
 class ProgressLog {
  public:
   // `area`: the logger ("predict"); `what`: the unit counted ("records"); `of`: what the share is
