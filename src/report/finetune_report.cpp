@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -136,6 +137,10 @@ std::vector<std::string> metric_columns(const Task& task, const std::vector<cons
         if (value.is_number() && std::ranges::find(kBookkeeping, key) == std::end(kBookkeeping) &&
             std::ranges::find(out, key) == out.end())
           out.push_back(key);
+  // A mean of rmse or mae over targets adds up different units (a melting temperature and a
+  // retention time): with several targets they are shown per target only, unless chosen.
+  if (task.kind && task.kind->kind == "regression" && task.names.size() > 1)
+    std::erase_if(out, [](const std::string& key) { return key == "rmse" || key == "mae"; });
   if (task.metric != "loss" && std::ranges::find(out, task.metric) == out.end())
     out.push_back(task.metric);
   return out;
@@ -181,6 +186,13 @@ std::string metrics_text(const json& row, const Task& task, std::vector<std::str
   return text.empty() ? kNone : text;
 }
 
+// Which weights the test row scored: the best epoch's, which test_and_finish records, else the
+// last (a run that kept no best checkpoint).
+std::string tested_weights(const json& test_row) {
+  const double epoch = number(test_row, "epoch");
+  return std::isfinite(epoch) ? "weights of epoch " + format_number(epoch, 9) : "the last weights";
+}
+
 std::string number_cell(double v) {
   return "<td class=\"number\">" + value_text(v) + "</td>";
 }
@@ -193,7 +205,7 @@ std::string epoch_table(const std::vector<const json*>& valid, const std::vector
   for (const auto& key : columns)
     html += "<th>" + escape_markup(key) + "</th>";
   html += "</tr>\n";
-  const auto add = [&](const json& row, const char* split, bool is_best) {
+  const auto add = [&](const json& row, const std::string& split, bool is_best) {
     html += std::string(is_best ? "<tr class=\"best\">" : "<tr>") + "<th>" + split +
             (is_best ? " (best)" : "") + "</th>" + number_cell(number(row, "epoch")) +
             number_cell(number(row, "step")) + number_cell(number(row, "loss"));
@@ -206,7 +218,7 @@ std::string epoch_table(const std::vector<const json*>& valid, const std::vector
         std::isfinite(best.step) ? number(*row, "step") == best.step
                                  : number(*row, "epoch") == best.epoch);
   for (const json* row : test)
-    add(*row, "test", false);
+    add(*row, "test (" + tested_weights(*row) + ")", false);
   return html + "</table>\n";
 }
 
@@ -263,8 +275,9 @@ std::string label_table(const json& row, std::vector<std::string> labels) {
   return html + "</table>\n";
 }
 
-std::string curves(const std::vector<const json*>& train, const std::vector<const json*>& valid,
-                   const json* test_row, const std::string& metric) {
+std::string curves(const json& run, const std::vector<const json*>& train,
+                   const std::vector<const json*>& valid, const json* test_row,
+                   const std::string& metric, std::vector<std::string>& notes) {
   const PlotSpec loss{.title = "Loss",
                       .x_label = "step",
                       .y_label = "loss",
@@ -276,32 +289,16 @@ std::string curves(const std::vector<const json*>& train, const std::vector<cons
                   .series = {column(valid, metric.c_str(), "valid", true, "#d62728")}};
   if (const double v = test_row ? number(*test_row, metric.c_str()) : kNaN; std::isfinite(v))
     chosen.references.push_back({v, "test " + metric + " = " + format_number(v)});
-  // Rates start their axis at 0, so that warm-up and decay are seen at their true size.
-  const PlotSpec lr{.title = "Learning rate",
-                    .x_label = "step",
-                    .y_label = "learning rate",
-                    .series = {column(train, "lr", "lr", false, "#2ca02c")},
-                    .include_zero = true};
-  return "<h2>Curves</h2>\n" + svg_line_plot(loss) + svg_line_plot(chosen) + svg_line_plot(lr);
+  return "<h2>Curves</h2>\n" + svg_line_plot(loss) + svg_line_plot(chosen) +
+         learning_rate_plot(run, train, notes);
 }
 
 // Rows are true classes, columns predicted. A cell is shaded by its share of its row, so each
-// class's recall reads down the diagonal whatever the class sizes; counts stay as written.
-std::string confusion_table(const json& matrix, std::vector<std::string> classes,
-                            std::vector<std::string>& notes) {
-  const std::size_t n = matrix.is_array() ? matrix.size() : 0;
-  bool square = n > 0;
-  for (std::size_t i = 0; square && i < n; ++i) {
-    square = matrix[i].is_array() && matrix[i].size() == n;
-    for (std::size_t j = 0; square && j < n; ++j)
-      square = matrix[i][j].is_number() && matrix[i][j].get<double>() >= 0;
-  }
-  if (!square) {
-    notes.push_back(
-        "The \"confusion\" of metrics.jsonl is not a square table of counts; it is "
-        "not shown.");
-    return "<p class=\"note\">Not available.</p>\n";
-  }
+// class's recall reads down the diagonal whatever the class sizes. Names that do not fit the
+// matrix become indices in `classes`, for the tables after it.
+std::string confusion_table(const std::vector<std::vector<double>>& counts,
+                            std::vector<std::string>& classes, std::vector<std::string>& notes) {
+  const std::size_t n = counts.size();
   if (classes.size() != n) {
     if (!classes.empty())
       notes.push_back("The confusion matrix has " + std::to_string(n) +
@@ -317,18 +314,16 @@ std::string confusion_table(const json& matrix, std::vector<std::string> classes
     html += "<th>" + escape_markup(name) + "</th>";
   html += "</tr>\n";
   for (std::size_t i = 0; i < n; ++i) {
-    double total = 0;
-    for (const auto& count : matrix[i])
-      total += count.get<double>();
+    const double total = std::accumulate(counts[i].begin(), counts[i].end(), 0.0);
     html += "<tr><th>" + escape_markup(classes[i]) + "</th>";
     for (std::size_t j = 0; j < n; ++j) {
-      const double share = total > 0 ? matrix[i][j].get<double>() / total : 0;
+      const double share = total > 0 ? counts[i][j] / total : 0;
       char style[96];
       std::snprintf(style, sizeof style, "background: rgba(31, 119, 180, %.3f);%s", share,
                     share > 0.55 ? " color: white;" : "");
       html += std::string("<td style=\"") + style + "\" title=\"" + format_number(100 * share, 3) +
-              "% of true " + escape_markup(classes[i]) + "\">" +
-              escape_markup(text_of(matrix[i][j])) + "</td>";
+              "% of true " + escape_markup(classes[i]) + "\">" + format_number(counts[i][j], 15) +
+              "</td>";
     }
     html += "</tr>\n";
   }
@@ -345,30 +340,55 @@ std::string classification_sections(const FinalInputs& in, std::vector<std::stri
   if (in.final_row)
     if (const auto found = in.final_row->find("confusion"); found != in.final_row->end())
       matrix = &*found;
-  html += matrix ? confusion_table(*matrix, *in.names, notes)
-                 : "<p class=\"note\">Not recorded in metrics.jsonl yet.</p>\n";
-  if (*in.predictions) html += roc_section(**in.predictions, *in.names, notes);
-  if (in.untested) html += "<h2>ROC curves (test)</h2>\n" + kNotYet;
+  const auto counts = matrix ? confusion_counts(*matrix) : std::nullopt;
+  if (matrix && !counts)
+    notes.push_back(
+        "The \"confusion\" of metrics.jsonl is not a square table of counts; it and the "
+        "precision and recall by class are not shown.");
+  std::vector<std::string> classes = *in.names;  // by index when they do not fit the matrix
+  if (counts) {
+    html += confusion_table(*counts, classes, notes);  // first: it settles the names
+    html += "<h2>Precision and recall by class (" + escape_markup(in.source) + ")</h2>\n" +
+            per_class_table(*counts, classes);
+  } else {
+    html += matrix ? "<p class=\"note\">Not available.</p>\n"
+                   : "<p class=\"note\">Not recorded in metrics.jsonl yet.</p>\n";
+  }
+  if (*in.predictions)
+    html += roc_section(**in.predictions, *in.names, notes) +
+            precision_recall_section(**in.predictions, *in.names, notes) +
+            worst_classified(**in.predictions, notes);
+  if (in.untested)
+    html += "<h2>ROC and precision-recall curves, worst-predicted examples (test)</h2>\n" + kNotYet;
   return html;
 }
 
 std::string regression_targets(const FinalInputs& in, std::vector<std::string>& /*notes*/) {
   if (!in.final_row) return "";
-  return "<h2>Metrics by target (" + escape_markup(in.source) + ")</h2>\n" +
-         target_table(*in.final_row, *in.names);
+  std::string html = "<h2>Metrics by target (" + escape_markup(in.source) + ")</h2>\n";
+  if (in.names->size() > 1)
+    html +=
+        "<p>rmse and mae are in each target's own units, so they are given here only, never "
+        "averaged over targets.</p>\n";
+  return html + target_table(*in.final_row, *in.names);
 }
 
 std::string regression_plots(const FinalInputs& in, std::vector<std::string>& notes) {
   std::string html;
-  if (*in.predictions) html += scatter_section(**in.predictions, *in.names, in.test_row, notes);
-  if (in.untested) html += "<h2>Predicted vs true (test)</h2>\n" + kNotYet;
+  if (*in.predictions)
+    html += scatter_section(**in.predictions, *in.names, in.test_row, notes) +
+            worst_regressed(**in.predictions, *in.names, notes);
+  if (in.untested)
+    html += "<h2>Predicted vs true, worst-predicted examples (test)</h2>\n" + kNotYet;
   return html;
 }
 
-std::string multilabel_labels(const FinalInputs& in, std::vector<std::string>& /*notes*/) {
+std::string multilabel_labels(const FinalInputs& in, std::vector<std::string>& notes) {
   if (!in.final_row) return "";
-  return "<h2>Metrics by label (" + escape_markup(in.source) + ")</h2>\n" +
-         label_table(*in.final_row, *in.names);
+  std::string html = "<h2>Metrics by label (" + escape_markup(in.source) + ")</h2>\n" +
+                     label_table(*in.final_row, *in.names);
+  if (*in.predictions) html += worst_multilabelled(**in.predictions, *in.names, notes);
+  return html;
 }
 
 std::string nothing(const FinalInputs& /*in*/, std::vector<std::string>& /*notes*/) {
@@ -417,7 +437,7 @@ const KindReport* kind_report(std::string_view kind) {
 
 }  // namespace
 
-FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& rows,
+FinetuneParts finetune_parts(const json& run, const json& task_json, const std::vector<json>& rows,
                              const std::filesystem::path& run_dir,
                              std::vector<std::string>& notes) {
   Task task = read_task(task_json, notes);
@@ -459,8 +479,9 @@ FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& row
       {"Last epoch", value_text(last_epoch)},
       {"Last step", value_text(last_step)},
       {"Best epoch", best_text(task, best)},
-      {"Test metrics", test_row ? metrics_text(*test_row, task, columns)
-                                : std::string(kNone) + " (no test row in metrics.jsonl yet)"},
+      {"Test metrics",
+       test_row ? tested_weights(*test_row) + ": " + metrics_text(*test_row, task, columns)
+                : std::string(kNone) + " (no test row in metrics.jsonl yet)"},
   };
 
   // The confusion matrix and per-target metrics come from the test row; until there is one, from
@@ -477,7 +498,7 @@ FinetuneParts finetune_parts(const json& task_json, const std::vector<json>& row
                                  .untested = untested,
                                  .names = &task.names};
   if (task.kind) body += task.kind->before_curves(final_inputs, notes);
-  body += curves(train, valid, test_row, task.metric);
+  body += curves(run, train, valid, test_row, task.metric, notes);
   if (task.kind) body += task.kind->after_curves(final_inputs, notes);
   return parts;
 }

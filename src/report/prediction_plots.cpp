@@ -14,6 +14,7 @@
 
 #include "report/report_parts.h"
 #include "report/svg_plot.h"
+#include "train/task_metrics.h"
 
 namespace genolm::report {
 
@@ -34,14 +35,6 @@ std::vector<std::string> split_tabs(std::string_view line) {
   }
 }
 
-// A field as a number; NaN for an empty field or anything that is not wholly a number.
-double parse_number(const std::string& field) {
-  if (field.empty()) return kNaN;
-  char* end = nullptr;
-  const double v = std::strtod(field.c_str(), &end);
-  return end == field.c_str() + field.size() ? v : kNaN;
-}
-
 // One target's metric in a row's "targets" object; NaN when any part is missing.
 double target_metric(const json* row, const std::string& target, const char* key) {
   if (!row) return kNaN;
@@ -52,6 +45,13 @@ double target_metric(const json* row, const std::string& target, const char* key
 }
 
 }  // namespace
+
+double parse_number(const std::string& field) {
+  if (field.empty()) return kNaN;
+  char* end = nullptr;
+  const double v = std::strtod(field.c_str(), &end);
+  return end == field.c_str() + field.size() ? v : kNaN;
+}
 
 int Predictions::column(const std::string& name) const {
   const auto found = std::ranges::find(header, name);
@@ -131,13 +131,53 @@ RocPoints roc_points(const std::vector<double>& scores, const std::vector<bool>&
   return roc;
 }
 
-std::string roc_section(const Predictions& table, const std::vector<std::string>& classes,
-                        std::vector<std::string>& notes) {
-  const std::string heading = "<h2>ROC curves (test)</h2>\n";
+namespace {
+
+// A note once: the ROC and the precision-recall sections read the same columns and would
+// otherwise say the same thing twice.
+void note_once(std::vector<std::string>& notes, std::string note) {
+  if (std::ranges::find(notes, note) == notes.end()) notes.push_back(std::move(note));
+}
+
+// One class's curve against the rest, on the axes of its kind, and the area its legend gives.
+struct ClassCurve {
+  std::vector<double> x, y;
+  double area = kNaN;  // NaN: the class has only positives or only negatives here
+};
+
+ClassCurve roc_curve_of(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  RocPoints roc = roc_points(scores, positive);
+  return {std::move(roc.false_positive_rate), std::move(roc.true_positive_rate), roc.auroc};
+}
+
+ClassCurve precision_recall_of(const std::vector<double>& scores,
+                               const std::vector<bool>& positive) {
+  if (std::ranges::find(positive, false) == positive.end()) return {};  // no negatives
+  auto curve = train::precision_recall_curve(scores, positive);
+  if (curve.recall.empty()) return {};  // no positives
+  return {std::move(curve.recall), std::move(curve.precision),
+          train::average_precision(scores, positive)};
+}
+
+// ROC or precision-recall: what differs between the two per-class sections.
+struct CurveKind {
+  std::string name, title, x_label, y_label, area_name;
+  ClassCurve (*curve)(const std::vector<double>&, const std::vector<bool>&);
+  // The line a guess draws: ROC's diagonal, or the share of positives for precision.
+  void (*chance)(PlotSpec& spec, double positive_share, bool binary);
+};
+
+// One curve for two classes (the probability of the second scores it), else one per class
+// against the rest.
+std::string class_curves(const Predictions& table, const std::vector<std::string>& classes,
+                         const CurveKind& kind, std::vector<std::string>& notes) {
+  const std::string heading = "<h2>" + kind.title + "</h2>\n";
   const int label = table.column("label");
   if (label < 0 || classes.size() < 2) {
-    notes.push_back(label < 0 ? "test_predictions.tsv has no \"label\" column: no ROC curves."
-                              : "Fewer than two classes are known: no ROC curves.");
+    note_once(notes, label < 0 ? "test_predictions.tsv has no \"label\" column: no ROC or "
+                                 "precision-recall curves."
+                               : "Fewer than two classes are known: no ROC or precision-recall "
+                                 "curves.");
     return heading + "<p class=\"note\">Not available.</p>\n";
   }
   std::map<std::string, std::size_t> index;
@@ -151,19 +191,18 @@ std::string roc_section(const Predictions& table, const std::vector<std::string>
     unknown += found == index.end();
   }
   if (unknown > 0)
-    notes.push_back(std::to_string(unknown) +
-                    " row(s) of test_predictions.tsv have a label that is not one of the classes; "
-                    "the ROC curves leave them out.");
-  PlotSpec spec{.title = "ROC curves (test)",
-                .x_label = "false positive rate",
-                .y_label = "true positive rate",
+    note_once(notes, std::to_string(unknown) +
+                         " row(s) of test_predictions.tsv have a label that is not one of the "
+                         "classes; the ROC and precision-recall curves leave them out.");
+  PlotSpec spec{.title = kind.title,
+                .x_label = kind.x_label,
+                .y_label = kind.y_label,
                 .width = 480,
                 .height = 470,
                 .x_range = AxisRange{0, 1},
                 .y_range = AxisRange{0, 1}};
-  // A binary classifier's score is the probability of class 1: one curve. More classes get one
-  // curve each, that class against the rest.
   const bool binary = classes.size() == 2;
+  double positive_share = kNaN;
   std::vector<std::string> missing, one_sided;
   for (std::size_t c = binary ? 1 : 0; c < classes.size(); ++c) {
     const int prob = table.column("prob_" + classes[c]);
@@ -179,26 +218,65 @@ std::string roc_section(const Predictions& table, const std::vector<std::string>
         scores.push_back(score);
         positive.push_back(truth[r] == c);
       }
-    RocPoints roc = roc_points(scores, positive);
-    if (!std::isfinite(roc.auroc)) {
+    ClassCurve curve = kind.curve(scores, positive);
+    if (!std::isfinite(curve.area)) {
       one_sided.push_back(classes[c]);
       continue;
     }
+    positive_share = static_cast<double>(std::ranges::count(positive, true)) /
+                     static_cast<double>(positive.size());
     spec.series.push_back(
-        {.label = (binary ? classes[1] + " vs " + classes[0] : classes[c] + " vs rest") +
-                  " (AUROC " + format_number(roc.auroc) + ")",
-         .x = std::move(roc.false_positive_rate),
-         .y = std::move(roc.true_positive_rate)});
+        {.label = (binary ? classes[1] + " vs " + classes[0] : classes[c] + " vs rest") + " (" +
+                  kind.area_name + " " + format_number(curve.area) + ")",
+         .x = std::move(curve.x),
+         .y = std::move(curve.y)});
   }
   if (!missing.empty())
-    notes.push_back("test_predictions.tsv lacks the column(s) " + joined(missing) +
-                    ": those ROC curves are left out.");
+    note_once(notes, "test_predictions.tsv lacks the column(s) " + joined(missing) +
+                         ": those ROC and precision-recall curves are left out.");
   if (!one_sided.empty())
-    notes.push_back("The test predictions hold only positives or only negatives of " +
-                    joined(one_sided) + ": no ROC curve for them.");
-  if (spec.series.empty()) return heading + "<p class=\"note\">No ROC curve to draw.</p>\n";
-  spec.series.push_back({.label = "chance", .x = {0, 1}, .y = {0, 1}, .color = "#999999"});
+    note_once(notes, "The test predictions hold only positives or only negatives of " +
+                         joined(one_sided) + ": no ROC or precision-recall curve for them.");
+  if (spec.series.empty())
+    return heading + "<p class=\"note\">No " + kind.name + " curve to draw.</p>\n";
+  kind.chance(spec, positive_share, binary);
   return heading + svg_line_plot(spec);
+}
+
+}  // namespace
+
+std::string roc_section(const Predictions& table, const std::vector<std::string>& classes,
+                        std::vector<std::string>& notes) {
+  const CurveKind roc{
+      .name = "ROC",
+      .title = "ROC curves (test)",
+      .x_label = "false positive rate",
+      .y_label = "true positive rate",
+      .area_name = "AUROC",
+      .curve = roc_curve_of,
+      .chance = [](PlotSpec& spec, double, bool) {
+        spec.series.push_back({.label = "chance", .x = {0, 1}, .y = {0, 1}, .color = "#999999"});
+      }};
+  return class_curves(table, classes, roc, notes);
+}
+
+std::string precision_recall_section(const Predictions& table,
+                                     const std::vector<std::string>& classes,
+                                     std::vector<std::string>& notes) {
+  const CurveKind precision_recall{
+      .name = "precision-recall",
+      .title = "Precision-recall curves (test)",
+      .x_label = "recall",
+      .y_label = "precision",
+      .area_name = "AP",
+      .curve = precision_recall_of,
+      // A guess's precision is the share of positives, one per class: drawn for one curve only.
+      .chance = [](PlotSpec& spec, double positive_share, bool binary) {
+        if (binary && std::isfinite(positive_share))
+          spec.references.push_back({positive_share, "chance (share of positives " +
+                                                         format_number(positive_share, 3) + ")"});
+      }};
+  return class_curves(table, classes, precision_recall, notes);
 }
 
 std::string scatter_section(const Predictions& table, const std::vector<std::string>& targets,

@@ -274,8 +274,9 @@ std::string finetune_summary(const RunInputs& in, const std::string& name,
   return table(rows);
 }
 
-std::string plots(const std::vector<const json*>& train, const std::vector<const json*>& valid,
-                  double prior, const std::vector<MarkovBaseline>& chains) {
+std::string plots(const json& run, const std::vector<const json*>& train,
+                  const std::vector<const json*>& valid, double prior,
+                  const std::vector<MarkovBaseline>& chains, std::vector<std::string>& notes) {
   PlotSpec loss{.title = "Loss",
                 .x_label = "step",
                 .y_label = "loss (nats/token)",
@@ -312,19 +313,13 @@ std::string plots(const std::vector<const json*>& train, const std::vector<const
       if (y > 0 && std::isfinite(y)) low = std::min(low, y);
     perplexity.log_y = uniform / low > 8;
   }
-  // Rates start their axis at 0, so that noise and warm-up are seen at their true size.
-  const PlotSpec lr{.title = "Learning rate",
-                    .x_label = "step",
-                    .y_label = "learning rate",
-                    .series = {column(train, "lr", "lr", false, "#2ca02c")},
-                    .include_zero = true};
   const PlotSpec speed{.title = "Training throughput",
                        .x_label = "step",
                        .y_label = "tokens/s",
                        .series = {column(train, "tokens_per_s", "train", false, "#9467bd")},
                        .include_zero = true};
   return svg_line_plot(loss) + svg_line_plot(zoomed) + svg_line_plot(perplexity) +
-         svg_line_plot(lr) + svg_line_plot(speed);
+         learning_rate_plot(run, train, notes) + svg_line_plot(speed);
 }
 
 constexpr const char* kStyle = R"(<style>
@@ -366,11 +361,16 @@ std::string page(const std::filesystem::path& run_dir) {
   // A "task" object is what marks a fine-tuning run; pretraining runs have none.
   std::optional<FinetuneParts> finetune;
   if (const auto task = in.run.find("task"); task != in.run.end() && task->is_object())
-    finetune = finetune_parts(*task, in.rows, run_dir, in.notes);
+    finetune = finetune_parts(in.run, *task, in.rows, run_dir, in.notes);
   else if (task != in.run.end())
     in.notes.push_back(std::string("run.json's \"task\" is a JSON ") + task->type_name() +
                        " (expected an object); the run is shown as a pretraining run.");
 
+  // Before the notes are laid out: drawing the curves may add some.
+  const std::string body = finetune
+                               ? finetune->body
+                               : "<h2>Curves</h2>\n" + plots(in.run, train, valid, prior,
+                                                             markov_baselines(in.run), in.notes);
   std::string html = page_start(name);
   if (!in.notes.empty()) {
     html += "<div class=\"notes\">\n";
@@ -383,8 +383,7 @@ std::string page(const std::filesystem::path& run_dir) {
   html += "<div class=\"columns\">\n<div>\n<h2>Tokenizer</h2>\n" +
           object_table(in.run, "tokenizer") + "</div>\n<div>\n<h2>Model</h2>\n" +
           object_table(in.run, "model") + "</div>\n</div>\n";
-  html += finetune ? finetune->body
-                   : "<h2>Curves</h2>\n" + plots(train, valid, prior, markov_baselines(in.run));
+  html += body;
   html += "<h2>Recipe (config.toml)</h2>\n";
   html += in.config.empty() ? "<p class=\"note\">Not available.</p>\n"
                             : "<pre>" + escape_markup(in.config) + "</pre>\n";

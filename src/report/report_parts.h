@@ -59,7 +59,8 @@ struct FinetuneParts {
 // The fine-tuning sections for a run whose run.json holds a "task" object (`task`). Reads
 // <run_dir>/test_predictions.tsv when there is one; whatever is missing or malformed becomes a line
 // of `notes` and never an exception.
-FinetuneParts finetune_parts(const nlohmann::json& task, const std::vector<nlohmann::json>& rows,
+FinetuneParts finetune_parts(const nlohmann::json& run, const nlohmann::json& task,
+                             const std::vector<nlohmann::json>& rows,
                              const std::filesystem::path& run_dir, std::vector<std::string>& notes);
 
 // test_predictions.tsv, which genolm writes itself: a header, then tab-separated fields, no
@@ -78,9 +79,43 @@ std::optional<Predictions> read_predictions(const std::filesystem::path& file,
                                             const std::string& lacking,
                                             std::vector<std::string>& notes);
 
+// A field of the table as a number; NaN for an empty field or anything that is not wholly one.
+double parse_number(const std::string& field);
+
 // Classes from the prob_<class> columns, or targets from <target> beside <target>_pred: the
 // names when run.json does not give them.
 std::vector<std::string> names_from_header(const Predictions& table, bool classification);
+
+// Precision-recall curves, laid out as the ROC curves are; average precision in the legend, and
+// for two classes the share of positives a guess would reach.
+std::string precision_recall_section(const Predictions& table,
+                                     const std::vector<std::string>& classes,
+                                     std::vector<std::string>& notes);
+
+// The confusion matrix of metrics.jsonl as counts (rows true, columns predicted); nothing unless
+// it is a square table of non-negative numbers.
+std::optional<std::vector<std::vector<double>>> confusion_counts(const nlohmann::json& matrix);
+
+// Precision, recall, F1, support and times predicted for each class, from those counts; a dash
+// where a class is never predicted or absent.
+std::string per_class_table(const std::vector<std::vector<double>>& counts,
+                            const std::vector<std::string>& classes);
+
+// The test examples the model got most wrong, with a heading; empty, with a note, when the
+// columns they need are missing. Classification: the lowest probability of the true class.
+// Regression: the largest absolute errors of each target, in its units. Multi-label: the highest
+// mean binary cross-entropy over the labels.
+std::string worst_classified(const Predictions& table, std::vector<std::string>& notes);
+std::string worst_regressed(const Predictions& table, const std::vector<std::string>& targets,
+                            std::vector<std::string>& notes);
+std::string worst_multilabelled(const Predictions& table, const std::vector<std::string>& labels,
+                                std::vector<std::string>& notes);
+
+// Every layer group's learning rate at every step, from run.json's "lr_plan", with the stages
+// marked and the logged rates as dots; without a readable plan, the logged rates and a note.
+std::string learning_rate_plot(const nlohmann::json& run,
+                               const std::vector<const nlohmann::json*>& train,
+                               std::vector<std::string>& notes);
 
 // ROC curves on equal 0..1 axes with the diagonal: one curve for two classes (the probability of
 // the second scores it), else one per class against the rest; AUROCs in the legend.

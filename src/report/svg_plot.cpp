@@ -265,6 +265,20 @@ std::string draw_reference(const ReferenceLine& reference, const Axis& x, const 
                           "paint-order=\"stroke\"");
 }
 
+// Labels stagger down three rows, so that marks close together do not print over each other.
+std::string draw_mark(const VerticalMark& mark, std::size_t index, const Axis& x, const Axis& y) {
+  const std::string color = escape_markup(mark.color);
+  const double at = x.pixel(mark.x);
+  const double row = y.to + 14 + 14 * static_cast<double>(index % 3);
+  const bool right_half = at > (x.from + x.to) / 2;
+  return line_element(at, y.from, at, y.to,
+                      " stroke=\"" + color + "\" stroke-width=\"1.2\" stroke-dasharray=\"3 3\"") +
+         text_element(at + (right_half ? -4 : 4), row, right_half ? "end" : "start", mark.label,
+                      " fill=\"" + color +
+                          "\" font-size=\"11\" stroke=\"white\" stroke-width=\"3\" "
+                          "paint-order=\"stroke\"");
+}
+
 std::string draw_legend(const std::vector<LegendEntry>& legend) {
   std::string svg;
   for (const auto& entry : legend) {
@@ -364,6 +378,10 @@ std::string svg_line_plot(const PlotSpec& spec) {
   for (const auto& reference : spec.references)
     if (usable(0, reference.y, spec.log_y) && within(y.fixed, reference.y))
       svg += draw_reference(reference, x, y);
+  for (std::size_t i = 0; i < spec.marks.size(); ++i)
+    if (const double at = spec.marks[i].x;
+        ranges.has_data && std::isfinite(at) && at >= x.lo && at <= x.hi)
+      svg += draw_mark(spec.marks[i], i, x, y);
   for (std::size_t i = 0; i < spec.series.size(); ++i)
     svg += draw_series(spec.series[i], series_color(spec.series[i], i), x, y);
   if (!ranges.has_data)

@@ -34,12 +34,21 @@ struct ReferenceLine {
   std::string color = "#555555";
 };
 
+// A dashed vertical line at x, labelled near the top (where a stage of training begins). Marks
+// outside the data's x extent are not drawn.
+struct VerticalMark {
+  double x = 0;
+  std::string label{};
+  std::string color = "#555555";
+};
+
 struct PlotSpec {
   std::string title{};
   std::string x_label{};
   std::string y_label{};
   std::vector<Series> series{};
   std::vector<ReferenceLine> references{};
+  std::vector<VerticalMark> marks{};
   bool log_y = false;         // logarithmic y axis; points with y <= 0 are then skipped
   bool include_zero = false;  // linear y range reaches 0 (for rates, so noise is not magnified)
   int width = 720;

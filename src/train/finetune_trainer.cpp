@@ -14,9 +14,9 @@
 #include "train/device.h"
 #include "train/early_stopping.h"
 #include "train/inference.h"
+#include "train/lr_plan.h"
 #include "train/module_file.h"
 #include "train/precision.h"
-#include "train/schedule.h"
 #include "train/unfreezing.h"
 #include "util/log.h"
 
@@ -91,6 +91,19 @@ struct FinetuneSettings {
       first += stage_epochs[s];
     return first;
   }
+  // Every step's rate of every group: fastai's one-cycle per stage, restarted at each stage.
+  LrPlan lr_plan(std::int64_t per_epoch, std::size_t groups) const {
+    LrPlan plan{.shape = {.kind = "one_cycle", .moms_high = moms_high, .moms_low = moms_low},
+                .groups = layer_group_names(groups, true),
+                .lr_div = lr_div};
+    for (std::size_t stage = 0; stage < stage_epochs.size(); ++stage)
+      plan.stages.push_back(
+          {.first_step = first_epoch(stage) * per_epoch,
+           .steps = stage_epochs[stage] * per_epoch,
+           .lr = stage_lrs[stage],
+           .trainable = trainable_groups(stage, stage_epochs.size(), groups, gradual)});
+    return plan;
+  }
 };
 
 // With augmentation an example may be read on either strand: sort by the longer.
@@ -138,6 +151,7 @@ struct Finetuning {
   nlohmann::json encoder_description, task_description;
   bool autocast = false;        // bf16 by autocast (else by the encoder's own cast, or fp32)
   std::int64_t per_epoch = 0;   // steps of one rank per epoch
+  LrPlan lr_plan;               // every group's rate at every step
   bool stop_requested = false;  // agreed by every rank after each step
   // This epoch's steps in this session, for its row of the epoch table.
   double epoch_loss_sum = 0;
@@ -192,8 +206,7 @@ nlohmann::json describe_task(const config::Recipe& recipe, const task::FinetuneD
 // weight decay). Returns how many groups train.
 std::size_t apply_stage(Finetuning& f, std::size_t stage) {
   const std::size_t group_count = f.groups.size();
-  const std::size_t trainable =
-      trainable_groups(stage, f.settings.stage_epochs.size(), group_count, f.settings.gradual);
+  const std::size_t trainable = f.lr_plan.stages[stage].trainable;
   for (std::size_t g = 0; g < group_count; ++g) {
     const bool on = g + trainable >= group_count;
     for (const auto& p : f.groups[g]) {
@@ -238,16 +251,13 @@ BatchOutputs forward_batch(models::SequenceClassifier& model, const data::TaskEx
 }
 
 // One training step on batch `i` of the epoch's plan.
-StepResult train_step(Finetuning& f, const EpochPlan& plan, std::size_t i,
-                      const ScheduleOptions& schedule, std::int64_t stage_first_step,
-                      std::size_t trainable) {
+StepResult train_step(Finetuning& f, const EpochPlan& plan, std::size_t i) {
   auto& session = f.session;
   // Every rank walks the same batch order; rank r takes batch r of each group of `ranks`.
   const auto& indices = plan.batches[i * static_cast<std::size_t>(session.ranks()) +
                                      static_cast<std::size_t>(session.rank())];
-  const ScheduleValue value = schedule_at(schedule, session.state().step - stage_first_step);
-  const auto rates = group_learning_rates(value.lr, f.groups.size(), trainable, f.settings.lr_div);
-  session.set_learning_rates(rates, value.beta1);
+  const LrRates rates = f.lr_plan.at(session.state().step);
+  session.set_learning_rates(rates.lr, rates.beta1);
   const auto batch =
       forward_batch(*f.model, f.train(), plan, indices, session.device(), f.autocast);
   const auto loss = f.task.loss(batch.outputs, f.train(), indices);
@@ -265,10 +275,10 @@ StepResult train_step(Finetuning& f, const EpochPlan& plan, std::size_t i,
     std::snprintf(line, sizeof line, "step %lld/%lld loss %.4f lr %.2e %.0f examples/s",
                   static_cast<long long>(session.state().step),
                   static_cast<long long>(f.per_epoch * f.settings.total_epochs()),
-                  window.mean_loss(), value.lr, window.examples_per_s());
+                  window.mean_loss(), rates.lr.back(), window.examples_per_s());
     session.log_train_row(
-        value.lr, step.grad_norm,
-        {{"group_lrs", rates},
+        rates.lr.back(), step.grad_norm,
+        {{"group_lrs", rates.lr},
          {"epoch", static_cast<double>(session.state().epoch) +
                        static_cast<double>(i + 1) / static_cast<double>(f.per_epoch)},
          {"stage", f.settings.stage_of(session.state().epoch) + 1},
@@ -291,12 +301,6 @@ bool train_epoch(Finetuning& f) {
                epoch + 1, f.settings.total_epochs(), stage + 1, trainable, f.groups.size(),
                f.settings.stage_lrs[stage]);
   }
-  const ScheduleOptions schedule{.kind = "one_cycle",
-                                 .lr = f.settings.stage_lrs[stage],
-                                 .total_steps = f.settings.stage_epochs[stage] * f.per_epoch,
-                                 .moms_high = f.settings.moms_high,
-                                 .moms_low = f.settings.moms_low};
-  const std::int64_t stage_first_step = f.settings.first_epoch(stage) * f.per_epoch;
   const EpochPlan plan = plan_epoch(f.train(), f.settings, f.session.options().seed, epoch);
   f.session.window().restart();
   f.epoch_loss_sum = 0;
@@ -305,7 +309,7 @@ bool train_epoch(Finetuning& f) {
   for (auto i = static_cast<std::size_t>(state.position); i < static_cast<std::size_t>(f.per_epoch);
        ++i) {
     if (f.stop_requested) return false;
-    f.stop_requested = train_step(f, plan, i, schedule, stage_first_step, trainable).stop;
+    f.stop_requested = train_step(f, plan, i).stop;
   }
   return true;
 }
@@ -461,7 +465,8 @@ void announce(Finetuning& f) {
        {"tokenizer", tokenizers::read_tokenizer_manifest(f.session.layout().tokenizer())},
        {"model",
         {{"pretrained", start.pretrained() ? start.from.string() : "none"},
-         {"direction", run::direction_name(start.direction)}}}},
+         {"direction", run::direction_name(start.direction)}}},
+       {"lr_plan", f.lr_plan.to_json()}},
       total_steps);
   run::ModelCard card;
   card.produced_by = std::string("genolm finetune ") + GENOLM_VERSION;
@@ -525,6 +530,7 @@ RunOutcome finetune(const FinetuneRun& run) {
     throw Error("the train split has " + std::to_string(f.train().size()) +
                 " example(s): too few to train on (at least 2 per rank and batch are needed)");
   }
+  f.lr_plan = settings.lr_plan(f.per_epoch, f.groups.size());
   if (session.resume()) {
     log("finetune")
         ->info("continuing at epoch {}, batch {}", session.state().epoch + 1,

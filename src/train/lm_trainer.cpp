@@ -12,9 +12,9 @@
 #include "report/report_html.h"
 #include "train/device.h"
 #include "train/lm_baselines.h"
+#include "train/lr_plan.h"
 #include "train/module_file.h"
 #include "train/precision.h"
-#include "train/schedule.h"
 #include "util/log.h"
 
 namespace genolm::train {
@@ -261,15 +261,17 @@ nlohmann::json stage_two_description(const run::PretrainedRun& parent,
 
 // run.json, model.json and the opening log lines.
 void announce(TrainingSession& session, const PretrainRun& run, const nlohmann::json& description,
-              const LmModel& lm, std::int64_t per_epoch, std::int64_t total_steps,
+              const LmModel& lm, std::int64_t per_epoch, const LrPlan& lr_plan,
               const run::ModelCard& card, const LmBaselines& baselines) {
+  const std::int64_t total_steps = lr_plan.total_steps();
   const double prior = run.tokenizer->stride_prior();
   session.write_run_info(
       description,
       {{"stride_prior", std::isnan(prior) ? nlohmann::json(nullptr) : nlohmann::json(prior)},
        {"baselines", to_json(baselines)},
        {"init_from", run.init ? nlohmann::json(run.init->layout.dir().string()) : nlohmann::json()},
-       {"tokenizer", run.corpus->manifest().at("tokenizer")}},
+       {"tokenizer", run.corpus->manifest().at("tokenizer")},
+       {"lr_plan", lr_plan.to_json()}},
       total_steps);
   session.write_model_card(card);
   log("train")->info(
@@ -340,22 +342,23 @@ BuiltLanguageModel build_language_model(const PretrainRun& run, const LmSettings
 }
 
 RunOutcome run_steps(TrainingSession& session, LmLoader& loader, const LmModel& lm,
-                     const ScheduleOptions& schedule, const data::TokenSplit& valid,
-                     run::ModelCard& card, const LmBaselines& baselines) {
+                     const LrPlan& lr_plan, const data::TokenSplit& valid, run::ModelCard& card,
+                     const LmBaselines& baselines) {
   auto& state = session.state();
   data::LmBatch batch;
-  bool finished = state.step >= schedule.total_steps, stop = false;
+  const std::int64_t total_steps = lr_plan.total_steps();
+  bool finished = state.step >= total_steps, stop = false;
   while (!finished && !stop) {
-    const ScheduleValue value = schedule_at(schedule, state.step);
-    session.set_learning_rates({value.lr}, value.beta1);
+    const LrRates rates = lr_plan.at(state.step);
+    session.set_learning_rates(rates.lr, rates.beta1);
     std::uint64_t tokens = 0;
     const double loss = accumulate_gradients(session, loader, lm, batch, tokens);
     const StepResult step = session.finish_step(loss, tokens, 0);
     session.update_progress();
-    finished = state.step >= schedule.total_steps;
+    finished = state.step >= total_steps;
     stop = step.stop;
     if (session.log_due(finished))
-      log_train(session, loader, value.lr, step.grad_norm, schedule.total_steps);
+      log_train(session, loader, rates.lr.front(), step.grad_norm, total_steps);
     if (session.writer() && (state.step % lm.settings.eval_every == 0 || finished))
       log_evaluation(session, lm, valid, baselines);
     if (session.checkpoint_due() || finished) save_checkpoint(session, loader, lm, card);
@@ -396,10 +399,11 @@ RunOutcome train_language_model(const PretrainRun& run) {
   const std::int64_t total_steps = settings.max_steps > 0
                                        ? settings.max_steps
                                        : std::max<std::int64_t>(1, settings.epochs * per_epoch);
-  const ScheduleOptions schedule{.kind = recipe.string("train.schedule"),
-                                 .lr = recipe.number("train.lr"),
-                                 .total_steps = total_steps,
-                                 .warmup = recipe.number("train.warmup")};
+  // One group, one stage: the language model trains whole on one schedule.
+  const LrPlan lr_plan{
+      .shape = {.kind = recipe.string("train.schedule"), .warmup = recipe.number("train.warmup")},
+      .groups = {"model"},
+      .stages = {{.steps = total_steps, .lr = recipe.number("train.lr")}}};
   if (session.resume()) restore_loader(session.state(), loader, lm);
   auto card = model_card(run, description, settings.backward);
   card.has_language_model =
@@ -408,8 +412,8 @@ RunOutcome train_language_model(const PretrainRun& run) {
   const LmBaselines baselines = session.writer()
                                     ? lm_baselines(*run.corpus, *run.tokenizer, settings.backward)
                                     : LmBaselines{};
-  announce(session, run, description, lm, per_epoch, total_steps, card, baselines);
-  return run_steps(session, loader, lm, schedule, run.corpus->valid(), card, baselines);
+  announce(session, run, description, lm, per_epoch, lr_plan, card, baselines);
+  return run_steps(session, loader, lm, lr_plan, run.corpus->valid(), card, baselines);
 }
 
 void probe_language_model(const PretrainRun& run, const std::function<void(LossProbe&)>& use) {

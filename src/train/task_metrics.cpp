@@ -169,6 +169,23 @@ double average_precision(const std::vector<double>& scores, const std::vector<bo
   return ap;
 }
 
+PrecisionRecallCurve precision_recall_curve(const std::vector<double>& scores,
+                                            const std::vector<bool>& positive) {
+  require_same_size(scores.size(), positive.size(), "precision_recall_curve");
+  require_no_nan(scores, "precision_recall_curve");
+  const auto counts = threshold_counts(scores, positive);
+  PrecisionRecallCurve curve;
+  if (counts.positives == 0) return curve;
+  curve.recall.push_back(0);
+  curve.precision.push_back(1);
+  for (std::size_t k = 0; k < counts.true_positives.size(); ++k) {
+    const double tp = counts.true_positives[k], fp = counts.false_positives[k];
+    curve.recall.push_back(tp / counts.positives);
+    curve.precision.push_back(tp / (tp + fp));
+  }
+  return curve;
+}
+
 RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& positive) {
   require_same_size(scores.size(), positive.size(), "roc_curve");
   require_no_nan(scores, "roc_curve");

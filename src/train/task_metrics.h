@@ -120,4 +120,15 @@ struct RocCurve {
 // One point per distinct threshold, from (0, 0) to (1, 1). A rate whose class is absent is NaN.
 RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& positive);
 
+struct PrecisionRecallCurve {
+  std::vector<double> recall;
+  std::vector<double> precision;
+};
+
+// One point per distinct threshold, scores taken in descending order, after a first point at
+// recall 0 and precision 1 (scikit-learn's convention); the area average_precision() sums is the
+// step under these points. Empty without positives.
+PrecisionRecallCurve precision_recall_curve(const std::vector<double>& scores,
+                                            const std::vector<bool>& positive);
+
 }  // namespace genolm::train

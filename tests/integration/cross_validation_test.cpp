@@ -10,8 +10,10 @@
 #include <random>
 #include <sstream>
 
+#include "report/svg_plot.h"
 #include "support/genolm_cli.h"
 #include "support/genolm_process.h"
+#include "support/report_page.h"
 #include "support/test_files.h"
 
 namespace genolm {
@@ -135,6 +137,21 @@ TEST_F(CrossValidation, EachFoldIsARunAndTheSummaryAgreesWithTheirTestRows) {
   EXPECT_EQ(table[4][0], "mean");
   EXPECT_EQ(table[5][0], "sd");
   EXPECT_NE(test::read_text(cv / "report.html").find("fold_2/report.html"), std::string::npos);
+  // The summary page and a fold's, as a reader sees them, with their key numbers.
+  const auto page_error = [&] { return test::read_text(cv / "page_err.txt"); };
+  EXPECT_EQ(test::check_page_in_chromium(cv / "report.html",
+                                         {"fold_1", "fold_3", "mean", report::format_number(mean)},
+                                         cv / "page_out.txt", cv / "page_err.txt"),
+            0)
+      << page_error();
+  EXPECT_EQ(
+      test::check_page_in_chromium(
+          cv / "fold_2/report.html",
+          {"accuracy " + report::format_number(accuracies[1]), "Precision and recall by class",
+           "Worst-predicted test examples", "Learning rate by layer group"},
+          cv / "page_out.txt", cv / "page_err.txt"),
+      0)
+      << page_error();
 }
 
 TEST_F(CrossValidation, OutOfFoldPredictionsCoverEveryRowOnceInTableOrder) {

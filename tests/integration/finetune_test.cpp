@@ -17,6 +17,7 @@
 #include "report/svg_plot.h"
 #include "support/genolm_cli.h"
 #include "support/genolm_process.h"
+#include "support/report_page.h"
 #include "support/test_files.h"
 #include "train/model_folder.h"
 #include "train/module_file.h"
@@ -523,20 +524,20 @@ TEST_F(Finetune, ExportLoadsInPythonAndStartsRuns) {
 // without a script error, and its text holds the key numbers.
 TEST_F(Finetune, ReportsRenderInChromiumWithTheirKeyNumbers) {
   const auto check = [&](const std::filesystem::path& page, const std::vector<std::string>& texts) {
-    std::string command =
-        std::string(GENOLM_SOURCE_DIR) + "/tests/reports/check_page.sh " + page.string();
-    for (const auto& text : texts)
-      command += " '" + text + "'";
-    EXPECT_EQ(test::run_command(command, *dir_ / "out.txt", *dir_ / "err.txt"), 0)
+    EXPECT_EQ(test::check_page_in_chromium(page, texts, *dir_ / "out.txt", *dir_ / "err.txt"), 0)
         << page << ": " << err();
   };
   const auto row = test_row("motif");
   ASSERT_NE(row, nullptr);
   check(*dir_ / "runs/motif/report.html",
         {"Test metrics", "accuracy " + report::format_number(row["accuracy"].get<double>()),
-         "Confusion matrix"});
+         "weights of epoch " + report::format_number(row["epoch"].get<double>(), 9),
+         "Confusion matrix", "Precision and recall by class", "Precision-recall curves (test)",
+         "Worst-predicted test examples", "Learning rate by layer group, every step", "head",
+         "embedding", "stage 2: top 2 of", "stage 3: all groups"});
   check(*dir_ / "runs/lm/report.html",
-        {"Markov-chain baseline", "Markov chain on", "Loss, last half of the run"});
+        {"Markov-chain baseline", "Markov chain on", "Loss, last half of the run",
+         "Learning rate by layer group"});
   test::write_text(*dir_ / "one.tsv", "id\tsequence\nref\t" + test::random_dna(40, 9) + "\n");
   ASSERT_EQ(run("mutagenesis --model " + (*dir_ / "runs/lm").string() + " --input " +
                 (*dir_ / "one.tsv").string() + " --out " + (*dir_ / "page_scan").string()),

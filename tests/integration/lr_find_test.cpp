@@ -9,6 +9,7 @@
 
 #include "support/genolm_cli.h"
 #include "support/genolm_process.h"
+#include "support/report_page.h"
 #include "support/test_files.h"
 
 namespace genolm {
@@ -95,6 +96,14 @@ TEST_F(LrFind, APretrainingRecipeGetsAPageAndASuggestionBesideItsRunFolder) {
   // The loss starts where an untrained model's does: near ln(71) for 3-mers and the specials.
   EXPECT_NEAR(json["curve"][0]["loss"].get<double>(), std::log(71.0), 0.5);
   EXPECT_NE(out().find("suggested learning rate: "), std::string::npos) << out();
+  // The page as a reader sees it, with the suggested rate as lr_find.json gives it.
+  char suggested[32];
+  std::snprintf(suggested, sizeof suggested, "%.2e", json["suggestion"]["lr"].get<double>());
+  EXPECT_EQ(test::check_page_in_chromium(*dir_ / "runs/lr_find_lm/lr_find.html",
+                                         {"suggested rate (valley)", suggested, "steepest descent"},
+                                         *dir_ / "page_out.txt", *dir_ / "page_err.txt"),
+            0)
+      << test::read_text(*dir_ / "page_err.txt");
   // Nothing of the training run was made: its corpus was built in the lr-find folder.
   EXPECT_FALSE(std::filesystem::exists(*dir_ / "runs/lm"));
   EXPECT_TRUE(std::filesystem::exists(*dir_ / "runs/lr_find_lm/corpus/corpus.json"));

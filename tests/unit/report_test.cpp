@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -11,6 +12,7 @@
 #include "report/report_parts.h"
 #include "report/svg_plot.h"
 #include "support/test_files.h"
+#include "train/lr_plan.h"
 
 namespace genolm::report {
 namespace {
@@ -164,13 +166,38 @@ TEST(RunReport, MissingFolderIsAnError) {
   EXPECT_TRUE(contains(test::error_of([&] { write_run_report(dir / "absent"); }), "absent"));
 }
 
+// Fine-tuning's plan: three stages of 20 steps over 4 groups, unfreezing one more each stage.
+nlohmann::json three_stage_plan() {
+  train::LrPlan plan;  // the default shape: one-cycle
+  plan.groups = train::layer_group_names(4, true);
+  plan.lr_div = 2.6;
+  plan.stages = {{.first_step = 0, .steps = 20, .lr = 2e-2, .trainable = 1},
+                 {.first_step = 20, .steps = 20, .lr = 1e-2, .trainable = 2},
+                 {.first_step = 40, .steps = 20, .lr = 5e-3, .trainable = 4}};
+  return plan.to_json();
+}
+
+// How many points the polylines of an SVG join.
+std::size_t polyline_points(const std::string& svg) {
+  std::size_t points = 0;
+  const std::string opening = "points=\"";
+  for (auto at = svg.find(opening); at != std::string::npos; at = svg.find(opening, at + 1)) {
+    const auto end = svg.find('"', at + opening.size());
+    const std::string list = svg.substr(at + opening.size(), end - at - opening.size());
+    points += 1 + static_cast<std::size_t>(std::count(list.begin(), list.end(), ' '));
+  }
+  return points;
+}
+
 // A classification run of three epochs, tested unless it is still training; predictions are
 // written by the caller.
 void write_classification_run(const test::TempDir& dir, bool tested = true) {
   test::write_text(dir / "run.json", R"({"name": "splice-ft", "status": "finished",
       "device": "cpu", "task": {"kind": "classification", "classes": ["EI", "IE", "N"],
       "metric": "accuracy", "best": {"epoch": 2, "step": 40, "value": 0.9},
-      "examples": {"test": 152, "train": 1200, "valid": 150}}})");
+      "examples": {"test": 152, "train": 1200, "valid": 150}},
+      "lr_plan": )" + three_stage_plan().dump() +
+                                         "}");
   test::write_text(dir / "config.toml", "[finetune]\nepochs = 3\n");
   MetricsLog log(dir / "metrics.jsonl");
   for (int step = 5; step <= 60; step += 5)
@@ -255,10 +282,68 @@ TEST(RunReport, ClassificationShowsConfusionRocAndTestMetrics) {
   EXPECT_TRUE(contains(html, "EI vs rest (AUROC 1)"));
   EXPECT_TRUE(contains(html, "N vs rest (AUROC "));
   EXPECT_TRUE(contains(html, ">chance<"));
+  // Precision and recall per class, from the test confusion matrix: EI 31 of 34 either way.
+  EXPECT_TRUE(contains(html, "Precision and recall by class (test)"));
+  EXPECT_TRUE(contains(html,
+                       "<tr><th>EI</th><td class=\"number\">0.9118</td><td "
+                       "class=\"number\">0.9118</td><td class=\"number\">0.9118</td><td "
+                       "class=\"number\">34</td><td class=\"number\">34</td></tr>"));
+  EXPECT_TRUE(contains(html, "<tr><th>N</th><td class=\"number\">0.9123</td>"));
+  // Precision-recall curves, average precision in the legend.
+  EXPECT_TRUE(contains(html, "<title>Precision-recall curves (test)</title>"));
+  EXPECT_TRUE(contains(html, "EI vs rest (AP 1)"));
+  // The worst predictions: lowest probability of the true class first, ties in file order.
+  const auto s4 = html.find(
+      "<tr><td>s4</td><td>IE</td><td>N</td><td class=\"number\">0.3</td>"
+      "<td class=\"number\">0.6</td></tr>");
+  const auto s2 = html.find("<tr><td>s2</td><td>EI</td><td>IE</td><td class=\"number\">0.4</td>");
+  const auto s3 = html.find("<tr><td>s3</td>"), s6 = html.find("<tr><td>s6</td>");
+  ASSERT_NE(s4, std::string::npos);
+  EXPECT_TRUE(s4 < s2 && s2 < s3 && s3 < s6);
+  EXPECT_TRUE(contains(html, "<th>test (weights of epoch 3)</th>"));
+  EXPECT_TRUE(contains(html, "weights of epoch 3: accuracy 0.8765"));
   EXPECT_TRUE(contains(html, "<title>Validation accuracy</title>"));
   EXPECT_TRUE(contains(html, "test accuracy = 0.8765"));
   EXPECT_FALSE(contains(html, "class=\"notes\"")) << "a whole run needs no notes";
   EXPECT_FALSE(contains(html, "<script"));
+}
+
+TEST(RunReport, LearningRateIsEveryStepOfEveryGroupWithTheStagesMarked) {
+  const nlohmann::json run = {{"status", "finished"}, {"lr_plan", three_stage_plan()}};
+  // Logged every 10 steps, and stopped early after step 45 of 60.
+  std::vector<nlohmann::json> rows;
+  for (int step = 10; step <= 45; step += 10)
+    rows.push_back({{"step", step}, {"split", "train"}, {"lr", 0.01}});
+  rows.push_back({{"step", 45}, {"split", "train"}, {"lr", 0.004}});
+  const auto train = split_rows(rows, "train");
+  std::vector<std::string> notes;
+  const std::string svg = learning_rate_plot(run, train, notes);
+  expect_clean_svg(svg);
+  EXPECT_TRUE(notes.empty());
+  EXPECT_TRUE(contains(svg, "<title>Learning rate by layer group, every step</title>"));
+  // Every step of every group: 60 steps x 4 groups, frozen groups drawn at 0.
+  EXPECT_EQ(polyline_points(svg), 60u * 4u);
+  for (const char* group : {">head<", ">layer 2<", ">layer 1<", ">embedding<"})
+    EXPECT_TRUE(contains(svg, group)) << group;
+  EXPECT_TRUE(contains(svg, ">stage 2: top 2 of 4<"));
+  EXPECT_TRUE(contains(svg, ">stage 3: all groups<"));
+  EXPECT_TRUE(contains(svg, ">stopped at step 45 (finished)<"));
+  EXPECT_TRUE(contains(svg, ">logged (top group)<"));
+  EXPECT_EQ(count_of(svg, "stroke-dasharray=\"3 3\""), 3u);  // two stages and the stop
+
+  // A run from before plans were recorded: the logged rates, and a note that says so.
+  std::vector<std::string> old_notes;
+  const std::string old = learning_rate_plot(nlohmann::json::object(), train, old_notes);
+  EXPECT_TRUE(contains(old, "<title>Learning rate (logged steps)</title>"));
+  ASSERT_EQ(old_notes.size(), 1u);
+  EXPECT_TRUE(contains(old_notes[0], "records no \"lr_plan\""));
+  // A malformed plan is no crash: its error is the note.
+  std::vector<std::string> bad_notes;
+  nlohmann::json bad = run;
+  bad["lr_plan"]["stages"][2]["first_step"] = 41;
+  learning_rate_plot(bad, train, bad_notes);
+  ASSERT_EQ(bad_notes.size(), 1u);
+  EXPECT_TRUE(contains(bad_notes[0], "stage 3 starts at step 41")) << bad_notes[0];
 }
 
 TEST(RunReport, BinaryRocIsOneCurveWithItsAuroc) {
@@ -274,6 +359,9 @@ TEST(RunReport, BinaryRocIsOneCurveWithItsAuroc) {
   write_run_report(dir.path());
   const std::string html = test::read_text(dir / "report.html");
   EXPECT_TRUE(contains(html, "pos vs neg (AUROC 0.875)"));  // the tie counts one half
+  // .9 pos, then .4 tied (pos, neg), .2 neg: 1/2 * 1 + 1/2 * 2/3.
+  EXPECT_TRUE(contains(html, "pos vs neg (AP 0.8333)"));
+  EXPECT_TRUE(contains(html, "chance (share of positives 0.5)"));
   EXPECT_FALSE(contains(html, "vs rest"));
   EXPECT_TRUE(contains(html, "metrics.jsonl is missing"));
 }
@@ -293,7 +381,9 @@ TEST(RunReport, RocPointsCountTiesAsHalf) {
 TEST(RunReport, RegressionShowsAScatterPlotPerTarget) {
   test::TempDir dir;
   test::write_text(dir / "run.json", R"({"name": "rt-tm", "status": "running",
-      "task": {"kind": "regression", "targets": ["hic_rt", "fab_tm"], "metric": "r2"}})");
+      "task": {"kind": "regression", "targets": ["hic_rt", "fab_tm"], "metric": "r2"},
+      "lr_plan": )" + three_stage_plan().dump() +
+                                         "}");
   test::write_text(dir / "config.toml", "[finetune]\nepochs = 2\n");
   {
     MetricsLog log(dir / "metrics.jsonl");
@@ -337,13 +427,27 @@ TEST(RunReport, RegressionShowsAScatterPlotPerTarget) {
   const std::string html = test::read_text(dir / "report.html");
   EXPECT_TRUE(contains(html, "<td>hic_rt, fab_tm</td>"));
   EXPECT_TRUE(contains(html, "epoch 2 (step 20): r2 0.62 (ranked from metrics.jsonl)"));
-  EXPECT_TRUE(contains(html, "r2 0.6432"));
+  EXPECT_TRUE(contains(html, "weights of epoch 2: r2 0.6432"));
+  EXPECT_TRUE(contains(html, "<th>test (weights of epoch 2)</th>"));
+  // rmse and mae in two units are never averaged: only the per-target table shows them (the
+  // logged means, 1.4 and 1.1 valid, 1.3 and 1 test, are not shown).
+  EXPECT_EQ(count_of(html, "<th>rmse</th>"), 1u);
+  EXPECT_FALSE(contains(html, "rmse 1.3"));
+  EXPECT_TRUE(contains(html, "never averaged over targets"));
   EXPECT_TRUE(contains(html, "Metrics by target (test)"));
   EXPECT_TRUE(contains(html, "<title>hic_rt</title>"));
   EXPECT_TRUE(contains(html, "<title>fab_tm</title>"));
   EXPECT_TRUE(contains(html, "test, n = 20, R\u00b2 0.81"));
   EXPECT_TRUE(contains(html, "test, n = 19, R\u00b2 0.47"));  // the NaN prediction is left out
   EXPECT_EQ(count_of(html, ">y = x<"), 2u);
+  // Worst predictions per target in its own units: fab_tm is off by 1 everywhere, so its rows
+  // come in file order; hic_rt is off by 0.05 everywhere.
+  EXPECT_TRUE(contains(html, "Worst-predicted test examples"));
+  EXPECT_TRUE(contains(html,
+                       "<tr><td>fab_tm</td><td>0</td><td class=\"number\">60</td>"
+                       "<td class=\"number\">61</td><td class=\"number\">1</td></tr>"));
+  EXPECT_EQ(count_of(html, "<tr><td>fab_tm</td>"), 10u);
+  EXPECT_EQ(count_of(html, "<tr><td>hic_rt</td>"), 10u);
   EXPECT_GE(count_of(html, "r=\"2.5\""), 39u);
   EXPECT_FALSE(contains(html, "Confusion matrix"));
   EXPECT_FALSE(contains(html, "class=\"notes\""));
@@ -358,6 +462,7 @@ TEST(RunReport, FinetuneWithoutPredictionsNotesIt) {
   EXPECT_TRUE(contains(html, ">31</td>"));  // the confusion matrix comes from metrics.jsonl
   EXPECT_TRUE(contains(html, "accuracy 0.8765"));
   EXPECT_FALSE(contains(html, "ROC curves (test)"));
+  EXPECT_FALSE(contains(html, "Worst-predicted"));
 }
 
 TEST(RunReport, FinetuneStillTrainingShowsTheLastValidEpoch) {
@@ -415,7 +520,8 @@ TEST(RunReport, MultilabelShowsAPerLabelTableAndNotesSingleClassLabels) {
                                     {{"kind", "multilabel"},
                                      {"labels", labels},
                                      {"metric", "auroc"},
-                                     {"report_metrics", {"auroc", "auprc", "accuracy"}}}}})
+                                     {"report_metrics", {"auroc", "auprc", "accuracy"}}}},
+                                   {"lr_plan", three_stage_plan()}})
                        .dump());
   test::write_text(dir / "config.toml", "[task]\nkind = \"multilabel\"\n");
   nlohmann::json per_label = nlohmann::json::object();
@@ -451,7 +557,17 @@ TEST(RunReport, MultilabelShowsAPerLabelTableAndNotesSingleClassLabels) {
     tsv += "\t" + label;
   for (const auto& label : labels)
     tsv += "\tprob_" + label;
-  test::write_text(dir / "test_predictions.tsv", tsv + "\n");
+  // r1 is right on every label; r2 calls mark3 at 0.95 where it is absent.
+  tsv += "\n";
+  for (const std::string id : {"r1", "r2"}) {
+    tsv += id;
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      tsv += "\t0";
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      tsv += id == "r2" && i == 3 ? "\t0.95" : "\t0.1";
+    tsv += "\n";
+  }
+  test::write_text(dir / "test_predictions.tsv", tsv);
   write_run_report(dir.path());
   const std::string html = test::read_text(dir / "report.html");
   EXPECT_TRUE(contains(html, "<td>multilabel</td>"));
@@ -464,6 +580,10 @@ TEST(RunReport, MultilabelShowsAPerLabelTableAndNotesSingleClassLabels) {
   EXPECT_TRUE(contains(
       html, "<tr><th>mark12</th><td class=\"number\">17</td><td class=\"number\">0.62</td>"));
   EXPECT_TRUE(contains(html, "1 label(s) have a single class in this split"));
+  // (13 ln(1 / 0.9) + ln(1 / 0.05)) / 14 = 0.3118, and mark3 is the label it got wrong.
+  EXPECT_TRUE(contains(html, "<tr><td>r2</td><td class=\"number\">0.3118</td><td>mark3</td></tr>"));
+  EXPECT_TRUE(contains(html, "<tr><td>r1</td><td class=\"number\">0.1054</td><td>none</td></tr>"));
+  EXPECT_LT(html.find("<tr><td>r2</td>"), html.find("<tr><td>r1</td>"));
   // A label with one class has no AUROC or AUPRC: dashes.
   EXPECT_TRUE(contains(html,
                        "<tr><th>mark13</th><td class=\"number\">0</td><td "

@@ -120,6 +120,21 @@ TEST(TaskMetrics, RocCurveHasOnePointPerDistinctThreshold) {
   EXPECT_EQ(curve.true_positive_rate, (std::vector<double>{0, 0.5, 1, 1}));
 }
 
+TEST(TaskMetrics, PrecisionRecallCurveHasOnePointPerDistinctThreshold) {
+  // .9 (pos) -> R 1/3 P 1; .5 (neg, pos, pos tied) -> R 1 P 3/4; .1 (neg) -> R 1 P 3/5.
+  const std::vector<double> scores{0.9, 0.5, 0.5, 0.5, 0.1};
+  const std::vector<bool> positive{true, false, true, true, false};
+  const auto curve = precision_recall_curve(scores, positive);
+  EXPECT_EQ(curve.recall, (std::vector<double>{0, 1.0 / 3, 1, 1}));
+  EXPECT_EQ(curve.precision, (std::vector<double>{1, 1, 0.75, 0.6}));
+  // The step area under the points is the average precision.
+  double area = 0;
+  for (std::size_t k = 1; k < curve.recall.size(); ++k)
+    area += (curve.recall[k] - curve.recall[k - 1]) * curve.precision[k];
+  EXPECT_NEAR(area, average_precision(scores, positive), kTol);
+  EXPECT_TRUE(precision_recall_curve({0.1, 0.2}, {false, false}).recall.empty());
+}
+
 TEST(TaskMetrics, AverageRanksShareTies) {
   // Sorted: 5 (1), 10 (2), 20 20 20 (3, 4, 5 -> 4).
   EXPECT_EQ(average_ranks({10, 20, 20, 5, 20}), (std::vector<double>{2, 4, 4, 1, 4}));
