@@ -68,8 +68,10 @@ PlotSpec plan_plot(const train::LrPlan& plan, const std::vector<const json*>& tr
   for (std::size_t s = 0; s < plan.stages.size(); ++s) {
     for (const std::int64_t step : drawn_steps(plan.stages[s])) {
       const auto rates = plan.at(step);
+      // The x axis counts steps done, as metrics.jsonl does: (0-based) step i is the (i + 1)-th,
+      // and its rate is the one the row logged after it carries.
       for (std::size_t g = 0; g < groups; ++g) {
-        by_group[g].x.push_back(static_cast<double>(step));
+        by_group[g].x.push_back(static_cast<double>(step + 1));
         by_group[g].y.push_back(rates.lr[g]);
       }
     }
@@ -77,7 +79,7 @@ PlotSpec plan_plot(const train::LrPlan& plan, const std::vector<const json*>& tr
       series.x.push_back(kNaN);
       series.y.push_back(kNaN);
     }
-    if (s > 0)
+    if (s > 0)  // after the steps of the stages before it
       spec.marks.push_back(
           {static_cast<double>(plan.stages[s].first_step), stage_label(plan, s), "#555555"});
   }

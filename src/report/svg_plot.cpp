@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 
 namespace genolm::report {
 namespace {
@@ -253,13 +254,24 @@ std::string draw_axes(const PlotSpec& spec, const Axis& x, const Axis& y, double
   return svg;
 }
 
-std::string draw_reference(const ReferenceLine& reference, const Axis& x, const Axis& y) {
+// Where a reference line's label goes along its line: the right end, else (when a label placed
+// before it sits at that end within a line's height) the left end, else the middle.
+enum class LabelPlace { right, left, middle };
+
+std::string draw_reference(const ReferenceLine& reference, const Axis& x, const Axis& y,
+                           LabelPlace place) {
   const std::string color = escape_markup(reference.color);
   const double level = y.pixel(reference.y);
+  const double at = place == LabelPlace::right  ? x.to - 6
+                    : place == LabelPlace::left ? x.from + 6
+                                                : (x.from + x.to) / 2;
+  const char* anchor = place == LabelPlace::right  ? "end"
+                       : place == LabelPlace::left ? "start"
+                                                   : "middle";
   // A white halo keeps the label readable where it crosses a data line.
   return line_element(x.from, level, x.to, level,
                       " stroke=\"" + color + "\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"") +
-         text_element(x.to - 6, level - 5, "end", reference.label,
+         text_element(at, level - 5, anchor, reference.label,
                       " fill=\"" + color +
                           "\" font-size=\"11\" stroke=\"white\" stroke-width=\"3\" "
                           "paint-order=\"stroke\"");
@@ -375,9 +387,23 @@ std::string svg_line_plot(const PlotSpec& spec) {
   svg +=
       text_element(width / 2, 22, "middle", spec.title, " font-size=\"15\" font-weight=\"bold\"");
   svg += draw_axes(spec, x, y, height);
-  for (const auto& reference : spec.references)
-    if (usable(0, reference.y, spec.log_y) && within(y.fixed, reference.y))
-      svg += draw_reference(reference, x, y);
+  // Baselines often lie close together (Markov chains of two orders and a floor): their labels
+  // take turns along the line instead of printing over each other.
+  std::vector<std::pair<double, LabelPlace>> placed;
+  for (const auto& reference : spec.references) {
+    if (!usable(0, reference.y, spec.log_y) || !within(y.fixed, reference.y)) continue;
+    const double level = y.pixel(reference.y);
+    LabelPlace place = LabelPlace::right;
+    for (const LabelPlace candidate : {LabelPlace::right, LabelPlace::left, LabelPlace::middle}) {
+      place = candidate;
+      const bool taken = std::ranges::any_of(placed, [&](const auto& other) {
+        return other.second == candidate && std::abs(other.first - level) < 13;
+      });
+      if (!taken) break;
+    }
+    placed.emplace_back(level, place);
+    svg += draw_reference(reference, x, y, place);
+  }
   for (std::size_t i = 0; i < spec.marks.size(); ++i)
     if (const double at = spec.marks[i].x;
         ranges.has_data && std::isfinite(at) && at >= x.lo && at <= x.hi)

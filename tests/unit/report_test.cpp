@@ -673,6 +673,22 @@ TEST(SvgPlot, TicksAreNiceAndReferencesLabelled) {
   EXPECT_TRUE(contains(svg, ">stride prior<"));
 }
 
+TEST(SvgPlot, CloseReferenceLabelsTakeTurnsAlongTheLine) {
+  PlotSpec spec{.series = {{.x = {0, 1}, .y = {1, 5}}},
+                .references = {{1.386, "floor"}, {1.30, "order 3"}, {1.25, "order 8"}, {4, "far"}}};
+  const std::string svg = svg_line_plot(spec);
+  expect_clean_svg(svg);
+  const auto anchor_of = [&](const std::string& label) {
+    const auto text = svg.rfind("<text", svg.find(">" + label + "<"));
+    const auto anchor = svg.find("text-anchor=\"", text) + 13;
+    return svg.substr(anchor, svg.find('"', anchor) - anchor);
+  };
+  EXPECT_EQ(anchor_of("floor"), "end");
+  EXPECT_EQ(anchor_of("order 3"), "start");
+  EXPECT_EQ(anchor_of("order 8"), "middle");
+  EXPECT_EQ(anchor_of("far"), "end");  // far from the others: the right end again
+}
+
 TEST(SvgPlot, FormatsNumbersAndEscapesMarkup) {
   EXPECT_EQ(format_number(0.002), "0.002");
   EXPECT_EQ(format_number(1.31), "1.31");
