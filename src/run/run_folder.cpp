@@ -8,6 +8,7 @@
 
 #include "genolm/error.h"
 #include "genolm/remove_tree.h"
+#include "run/input_digests.h"
 #include "run/run_lock.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -46,9 +47,9 @@ std::int64_t last_step(const RunLayout& run) {
 // Removes what a start that never reached a step leaves in a run folder; files genolm does not
 // write stay.
 void remove_run_files(const RunLayout& run) {
-  for (const auto& entry :
-       {run.config(), run.run_json(), run.model_card(), run.tokenizer(), run.checkpoints(),
-        run.corpus(), run.metrics(), run.log(), run.report(), run.test_predictions()}) {
+  for (const auto& entry : {run.config(), run.run_json(), run.inputs(), run.model_card(),
+                            run.tokenizer(), run.checkpoints(), run.corpus(), run.metrics(),
+                            run.log(), run.report(), run.test_predictions()}) {
     std::error_code error;
     remove_tree(entry, error);
     if (error) {
@@ -115,9 +116,15 @@ RunLayout open_run_folder(const config::Recipe& recipe, const std::filesystem::p
       throw Error(message);
     }
   }
+  const auto digests = input_digests(recipe, command);
+  if (resume && std::filesystem::exists(run.inputs()))
+    check_inputs_unchanged(run, read_json_file(run.inputs()), digests);
   if (replace) remove_run_files(run);
   std::filesystem::create_directories(run.dir());
   write_file_atomically(run.config(), recipe.dump(command));
+  // A run of an earlier version, resumed, is pinned from now on.
+  if (!resume || !std::filesystem::exists(run.inputs()))
+    write_json_atomically(run.inputs(), digests);
   add_log_file(run.log().string());
   if (replace) {
     log("run")->info("run folder {} held a run that never reached a step: replaced by this one",

@@ -4,6 +4,7 @@
 //
 //   config.toml          the resolved recipe the run started with (resume checks against it)
 //   run.json             status, sizes, timings: what the report and a person read
+//   inputs.json          the SHA-256 of the task files a resume reads again (run/input_digests.h)
 //   model.json           the model card: what rebuilds the model (run/model_card.h)
 //   tokenizer/           the tokenizer folder
 //   encoder.safetensors  the encoder's weights (pretraining; fine-tuning reads it)
@@ -50,6 +51,7 @@ class RunLayout {
 
   std::filesystem::path config() const { return dir_ / "config.toml"; }
   std::filesystem::path run_json() const { return dir_ / "run.json"; }
+  std::filesystem::path inputs() const { return dir_ / "inputs.json"; }
   std::filesystem::path model_card() const { return dir_ / "model.json"; }
   std::filesystem::path tokenizer() const { return dir_ / "tokenizer"; }
   std::filesystem::path encoder_weights() const { return dir_ / "encoder.safetensors"; }

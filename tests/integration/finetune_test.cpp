@@ -333,6 +333,29 @@ TEST_F(Finetune, KilledRunResumesExactly) {
   EXPECT_EQ(test_row("killed")["auroc"], test_row("motif")["auroc"]);
 }
 
+// Resuming reads the task tables again: one edited since the run started would train one run on
+// two datasets, so the run pins their content and refuses.
+TEST_F(Finetune, AResumeRefusesATaskTableEditedSinceTheStart) {
+  const auto table = *dir_ / "pinned_train.tsv";
+  std::filesystem::copy_file(*dir_ / "train.tsv", table,
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string words = " --config " + recipe("pinned").string() +
+                            " --set task.train=" + table.string() +
+                            " --set finetune.stage_epochs=[1] --set finetune.stage_lrs=[1e-2]";
+  ASSERT_EQ(run("finetune" + words), 0) << err();
+  const auto pinned = nlohmann::json::parse(test::read_text(*dir_ / "runs/pinned/inputs.json"));
+  EXPECT_EQ(pinned["task.train"]["path"], table.string());
+  EXPECT_EQ(pinned["task.train"]["sha256"].get<std::string>().size(), 64u);
+  ASSERT_EQ(run("finetune --resume" + words), 0) << err();  // unchanged: nothing to do
+  const std::string text = test::read_text(table);
+  test::write_text(table, text.substr(0, text.rfind('\n', text.size() - 2) + 1));  // a row less
+  EXPECT_EQ(run("finetune --resume" + words), 1);
+  EXPECT_NE(err().find("task.train (" + table.string() + ") has changed since the run started"),
+            std::string::npos)
+      << err();
+  EXPECT_TRUE(test_row("pinned").is_object()) << "the refused resume leaves the run as it was";
+}
+
 // A start that stops on its inputs (a column the table lacks) leaves a run folder that the
 // corrected command replaces.
 TEST_F(Finetune, AFailedStartBlocksNothing) {
