@@ -124,11 +124,12 @@ def ridge_predictions(x, y, fold, k):
             error = 0.0
             for g in range(5):
                 a, b = inner != g, inner == g
-                xa = xt[a] - xt[a].mean(0)
+                centre_x, centre_y = xt[a].mean(0), yt[a].mean()
+                xa = xt[a] - centre_x
                 w = np.linalg.solve(xa.T @ xa + penalty * np.eye(x.shape[1]),
-                                    xa.T @ (yt[a] - yt[a].mean()))
-                error += float(((xt[b] - xt[a].mean(0)) @ w + yt[a].mean() - yt[b]) @
-                               ((xt[b] - xt[a].mean(0)) @ w + yt[a].mean() - yt[b]))
+                                    xa.T @ (yt[a] - centre_y))
+                residual = (xt[b] - centre_x) @ w + centre_y - yt[b]
+                error += float(residual @ residual)
             if error < best_error:
                 best, best_error = penalty, error
         xc = xt - mean_x
@@ -191,7 +192,7 @@ patience = 4
 """
 
 
-def score(rows, predicted, label):
+def score(rows, predicted):
     by_element = {}
     for row, p in zip(rows, predicted):
         by_element.setdefault(row["element"], []).append((p, float(row["effect"])))
@@ -222,7 +223,7 @@ def main():
     elements = read_fasta(DATA / "elements.fa")
     rows = list(csv.DictReader(open(DATA / "train.tsv"), delimiter="\t"))
     seqs = [window(elements[r["element"]], int(r["position"]), r["alt"], args.window) for r in rows]
-    for r, s in zip(rows, seqs):  # the table's reference allele is the element's
+    for r in rows:  # the table's reference allele is the element's
         assert elements[r["element"]][int(r["position"]) - 1] == r["ref"], r["id"]
     effects = np.array([float(r["effect"]) for r in rows])
     report = []
@@ -252,7 +253,7 @@ def main():
             models.append(("mean effect within 5 bases",
                            neighbourhood_mean(rows, effects, fold, args.folds)))
         for name, predicted in models:
-            per_element, means = score(rows, predicted, name)
+            per_element, means = score(rows, predicted)
             report.append((split, name, per_element, means))
     lines = ["| split | model | Pearson(pred, effect) | Spearman(pred, effect) | "
              "Pearson(abs pred, abs effect) | Spearman(abs pred, abs effect) |",
