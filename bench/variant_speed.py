@@ -13,11 +13,14 @@ nothing.
 
 The model is pretrained here for a few steps on the quick start's genome (.cache/genomes, from
 scripts/fetch-genomes): speed does not depend on how well it was trained. The variants are random
-SNVs of that genome, with REF read from it.
+SNVs of that genome, one per site, with REF read from it (nothing for genolm to share between
+variants but each one's prefix), or with --vcf and --reference the SNVs of a real VCF (CAGI5's
+saturation mutagenesis: three alternatives per site, whose reference genolm reads once).
 
 Usage (from the repository root, on an otherwise idle machine):
   /usr/bin/python3 bench/variant_speed.py [--variants 2000] [--window 200] [--threads 2]
       [--batch-size 128] [--bin build/genolm] [--work bench/out/variant_speed]
+      [--vcf FILE --reference FASTA]
 Prints one Markdown table row per program and the ratio.
 """
 import argparse
@@ -42,14 +45,30 @@ UNK, BOS = 1, 2
 
 
 def read_fasta(path):
-    name, parts = None, []
+    """{contig: sequence} of a plain FASTA file, in file order."""
+    contigs, name = {}, None
     with open(path) as f:
         for line in f:
             if line.startswith(">"):
                 name = line[1:].split()[0]
+                contigs[name] = []
             else:
-                parts.append(line.strip())
-    return name, "".join(parts)
+                contigs[name].append(line.strip())
+    return {name: "".join(parts) for name, parts in contigs.items()}
+
+
+def read_snvs(path):
+    """(chrom, pos, ref, alt) of every allele of a plain VCF; every one must be an SNV."""
+    snvs = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            chrom, pos, _, ref, alts = line.split("\t")[:5]
+            for alt in alts.split(","):
+                assert len(ref) == 1 and len(alt) == 1, f"{path}: not an SNV: {line}"
+                snvs.append((chrom, int(pos), ref.upper(), alt.upper()))
+    return snvs
 
 
 def read_safetensors(path):
@@ -107,11 +126,12 @@ def twin_scores(model, genome, variants, window, batch_size):
         for start in range(0, len(variants), batch_size):
             batch = variants[start:start + batch_size]
             refs, alts, spans = [], [], []
-            for pos, ref, alt in batch:
+            for chrom, pos, ref, alt in batch:
+                contig = genome[chrom]
                 begin = pos - 1
                 lo = max(0, begin - (window - 1) // 2)
-                hi = min(len(genome), begin - (window - 1) // 2 + window)
-                seq = genome[lo:hi]
+                hi = min(len(contig), begin - (window - 1) // 2 + window)
+                seq = contig[lo:hi]
                 mut = seq[:begin - lo] + alt + seq[begin - lo + 1:]
                 r, a = kmer_tokens(seq), kmer_tokens(mut)
                 changed = np.nonzero(r != a)[0]
@@ -143,6 +163,8 @@ def main():
                         help="both programs: genolm --precision, the twin's weights cast to bf16")
     parser.add_argument("--bin", default="build/genolm")
     parser.add_argument("--work", default="bench/out/variant_speed")
+    parser.add_argument("--vcf", help="score this VCF's SNVs (plain text) instead of random ones")
+    parser.add_argument("--reference", help="the FASTA that --vcf refers to")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -152,23 +174,35 @@ def main():
                         "--config", "configs/quickstart/chr22_awd_lstm.toml",
                         "--set", "train.max_steps=20", "--set", "train.eval_every=20",
                         "--set", f"run.dir={args.work}", "--set", "run.name=lm"], check=True)
-    chrom, genome = read_fasta(GENOME)
-    rng = random.Random(0)
-    variants = []
-    while len(variants) < args.variants:
-        pos = rng.randrange(1, len(genome) + 1)
-        ref = genome[pos - 1].upper()
-        if ref in "ACGT":
-            variants.append((pos, ref, rng.choice([b for b in "ACGT" if b != ref])))
-    vcf = f"{args.work}/variants.vcf"
-    with open(vcf, "w") as f:
-        f.write(f"##fileformat=VCFv4.2\n##contig=<ID={chrom},length={len(genome)}>\n"
-                "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
-        for i, (pos, ref, alt) in enumerate(variants):
-            f.write(f"{chrom}\t{pos}\tv{i}\t{ref}\t{alt}\t.\t.\t.\n")
-    reference = f"{args.work}/reference.fa"
-    if not os.path.exists(reference):
-        os.symlink(os.path.abspath(GENOME), reference)
+    if bool(args.vcf) != bool(args.reference):
+        sys.exit("give --vcf and --reference together")
+    if args.vcf:
+        genome = read_fasta(args.reference)
+        variants = read_snvs(args.vcf)
+        vcf = args.vcf
+        # genolm indexes the reference beside itself: a link in the work folder, which is writable.
+        reference = f"{args.work}/{os.path.basename(args.reference)}"
+        source = args.reference
+    else:
+        genome = read_fasta(GENOME)
+        (chrom, sequence), = genome.items()
+        rng = random.Random(0)
+        variants = []
+        while len(variants) < args.variants:
+            pos = rng.randrange(1, len(sequence) + 1)
+            ref = sequence[pos - 1].upper()
+            if ref in "ACGT":
+                variants.append((chrom, pos, ref, rng.choice([b for b in "ACGT" if b != ref])))
+        vcf = f"{args.work}/variants.vcf"
+        with open(vcf, "w") as f:
+            f.write(f"##fileformat=VCFv4.2\n##contig=<ID={chrom},length={len(sequence)}>\n"
+                    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+            for i, (_, pos, ref, alt) in enumerate(variants):
+                f.write(f"{chrom}\t{pos}\tv{i}\t{ref}\t{alt}\t.\t.\t.\n")
+        reference = f"{args.work}/reference.fa"
+        source = GENOME
+    if not os.path.lexists(reference):
+        os.symlink(os.path.abspath(source), reference)
     out = f"{args.work}/genolm.tsv"
     command = [args.bin, "--threads", str(args.threads), "--log-level", "warn", "variants",
                "--model", run, "--vcf", vcf, "--reference", reference, "--window",
@@ -196,7 +230,7 @@ def main():
     print(f"| genolm variants (whole process, model load included) | {len(ours) / genolm_seconds:,.0f} | {genolm_seconds:.1f} |")
     print(f"| PyTorch-Python twin (scoring only) | {len(theirs) / twin_seconds:,.0f} | {twin_seconds:.1f} |")
     print(f"\nratio genolm / twin: {twin_seconds / genolm_seconds:.2f}x "
-          f"({args.variants} SNVs, window {args.window}, batch {args.batch_size}, "
+          f"({len(variants)} SNVs of {args.vcf or 'random sites'}, window {args.window}, batch {args.batch_size}, "
           f"{args.threads} threads, {args.precision}, largest score difference {largest:.1e})")
 
 

@@ -49,11 +49,12 @@ struct VariantsFlags {
   DeviceOptions hardware;
 };
 
-// Rows waiting for their scores: the text before the scores, and the set they were scored in (or
-// none: "nan").
+// Rows waiting for their scores: the text before the scores, and the set and mutant they were
+// scored as (set -1: not scored, "nan").
 struct PendingRow {
   std::string prefix;
   long set = -1;
+  std::size_t mutant = 0;
 };
 
 // The output rows, in input order, scored a block at a time. In a job of several ranks (genolm
@@ -82,15 +83,26 @@ class RowWriter {
   }
   void skip() { ++rows_seen_; }
 
-  void add(std::string prefix, std::optional<variants::ReferenceMutants> set) {
-    long index = -1;
-    if (set) {
-      index = static_cast<long>(sets_.size());
-      sets_.push_back(std::move(*set));
-      ++scored_;
+  // A row scored as `mutant` of `reference`. A row whose reference is the previous row's (the
+  // ALTs of one site, split multi-allelic records, a saturation screen's three bases, the mutants
+  // of one wild type) joins its set, so the scorer reads that reference once for all of them: a
+  // language model reads its prefix once, a fine-tuned model predicts it once.
+  void add_scored(std::string prefix, std::string record, std::string reference,
+                  std::string mutant) {
+    if (sets_.empty() || sets_.back().reference != reference) {
+      sets_.push_back(
+          {.record = std::move(record), .reference = std::move(reference), .mutants = {}});
     }
-    rows_.push_back({std::move(prefix), index});
-    if (++rows_seen_ % block_rows_ == 0) flush();
+    auto& set = sets_.back();
+    rows_.push_back({std::move(prefix), static_cast<long>(sets_.size() - 1), set.mutants.size()});
+    set.mutants.push_back(std::move(mutant));
+    ++scored_;
+    row_added();
+  }
+  // A row that keeps its place with "nan" scores.
+  void add_unscored(std::string prefix) {
+    rows_.push_back({std::move(prefix)});
+    row_added();
   }
 
   // Writes the output; returns the rows scored by all ranks together.
@@ -107,6 +119,10 @@ class RowWriter {
   }
 
  private:
+  void row_added() {
+    if (++rows_seen_ % block_rows_ == 0) flush();
+  }
+
   void flush() {
     if (rows_.empty()) return;
     std::vector<std::vector<std::vector<double>>> scores;
@@ -117,7 +133,7 @@ class RowWriter {
       text += row.prefix;
       for (std::size_t c = 0; c < columns; ++c)
         text.append("\t").append(row.set < 0 ? std::string("nan")
-                                             : io::tsv_number(scores[row.set][0][c]));
+                                             : io::tsv_number(scores[row.set][row.mutant][c]));
       text += "\n";
     }
     part_.write(text);
@@ -189,7 +205,7 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer, DataP
       const auto kind = variants::allele_kind(variant.ref, alt);
       if (kind != variants::AlleleKind::substitution) {
         ++(kind == variants::AlleleKind::indel ? indels : symbolic);
-        writer.add(prefix, std::nullopt);
+        writer.add_unscored(prefix);
         continue;
       }
       bool mismatch = false;
@@ -197,13 +213,11 @@ void score_vcf(const VariantsFlags& flags, variants::MutantScorer& scorer, DataP
                                              flags.skip_mismatches ? &mismatch : nullptr);
       if (mismatch) {
         ++mismatches;
-        writer.add(prefix, std::nullopt);
+        writer.add_unscored(prefix);
         continue;
       }
-      writer.add(prefix, variants::ReferenceMutants{
-                             .record = variants::describe_variant(flags.vcf, variant, alt),
-                             .reference = std::move(window.reference),
-                             .mutants = {std::move(window.alternative)}});
+      writer.add_scored(prefix, variants::describe_variant(flags.vcf, variant, alt),
+                        std::move(window.reference), std::move(window.alternative));
     }
   }
   const std::size_t scored = writer.finish();
@@ -268,10 +282,8 @@ void score_mutants(const VariantsFlags& flags, variants::MutantScorer& scorer, D
       writer.skip();
       continue;
     }
-    writer.add(io::tsv_field(text),
-               variants::ReferenceMutants{.record = text,
-                                          .reference = wildtype,
-                                          .mutants = {variants::apply_changes(wildtype, changes)}});
+    writer.add_scored(io::tsv_field(text), text, wildtype,
+                      variants::apply_changes(wildtype, changes));
   }
   writer.finish();
   if (rows == 0) throw Error(flags.mutants + ": holds no mutants");

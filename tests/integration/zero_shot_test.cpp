@@ -327,7 +327,8 @@ std::map<std::string, double> variant_scores(const std::filesystem::path& file) 
 }
 
 // A window wider than the contig is the whole contig, which is what mutagenesis reads: the same
-// substitutions then score the same, at the contig's first and last base too, in any batch size.
+// substitutions then score the same, at the contig's first and last base too, in any batch size,
+// and whether the alleles of a site come as one record or as several (they share one set).
 TEST_F(ZeroShot, VariantsOfAVcfAreMutagenesisOfTheirWindow) {
   ASSERT_EQ(score_command("mutagenesis", "--input " + (*dir_ / "records.fa").string() + " --out " +
                                              (*dir_ / "scan").string()),
@@ -340,15 +341,22 @@ TEST_F(ZeroShot, VariantsOfAVcfAreMutagenesisOfTheirWindow) {
     return std::string(1, records_[record].second[position - 1]);
   };
   const auto other = [&](const std::string& b) { return std::string(b == "A" ? "C" : "A"); };
+  // The three alternatives of one site: two in one record, the third in a record of its own.
+  const std::string middle_ref = base(0, 10);
+  std::vector<std::string> middle_alts;
+  for (const char b : std::string("ACGT"))
+    if (std::string(1, b) != middle_ref) middle_alts.emplace_back(1, b);
   const std::string vcf =
       "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
       "repeat\t10\tmiddle\t" +
-      base(0, 10) + "\t" + other(base(0, 10)) + "," + "G\t.\t.\t.\n" + "short_repeat\t40\tlast\t" +
-      base(2, 40) + "\t" + other(base(2, 40)) + "\t.\t.\t.\n" + "noise\t1\tfirst\t" + base(1, 1) +
-      "\t" + other(base(1, 1)) + "\t.\t.\t.\n" + "noise\t5\tindel\t" + base(1, 5) + "\t" +
-      base(1, 5) + "T\t.\t.\t.\n";
+      middle_ref + "\t" + middle_alts[0] + "," + middle_alts[1] + "\t.\t.\t.\n" +
+      "repeat\t10\tsplit\t" + middle_ref + "\t" + middle_alts[2] + "\t.\t.\t.\n" +
+      "short_repeat\t40\tlast\t" + base(2, 40) + "\t" + other(base(2, 40)) + "\t.\t.\t.\n" +
+      "noise\t1\tfirst\t" + base(1, 1) + "\t" + other(base(1, 1)) + "\t.\t.\t.\n" +
+      "noise\t5\tindel\t" + base(1, 5) + "\t" + base(1, 5) + "T\t.\t.\t.\n";
   test::write_text(*dir_ / "v.vcf", vcf);
-  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  std::filesystem::copy_file(*dir_ / "records.fa", *dir_ / "reference.fa",
+                             std::filesystem::copy_options::overwrite_existing);
   for (const std::string batch : {"1", "64"}) {
     const auto out = *dir_ / ("variants_" + batch + ".tsv");
     ASSERT_EQ(score_command("variants", "--vcf " + (*dir_ / "v.vcf").string() + " --reference " +
@@ -366,12 +374,15 @@ TEST_F(ZeroShot, VariantsOfAVcfAreMutagenesisOfTheirWindow) {
     while (std::getline(lines, line))
       ids.push_back(line.substr(0, line.find('\t')));
     // One row per allele, in input order.
-    EXPECT_EQ(ids, (std::vector<std::string>{"middle", "middle", "last", "first", "indel"}));
+    EXPECT_EQ(ids,
+              (std::vector<std::string>{"middle", "middle", "split", "last", "first", "indel"}));
     std::istringstream again(text);
     std::getline(again, line);
-    std::getline(again, line);
-    const double middle = std::stod(line.substr(line.rfind('\t') + 1));
-    EXPECT_NEAR(middle, scan["repeat:10" + other(base(0, 10))], 1e-4) << batch;
+    for (const auto& alt : middle_alts) {
+      std::getline(again, line);
+      EXPECT_NEAR(std::stod(line.substr(line.rfind('\t') + 1)), scan.at("repeat:10" + alt), 1e-4)
+          << batch << " " << alt;
+    }
     const auto scores = variant_scores(out);
     EXPECT_NEAR(scores.at("last"), scan["short_repeat:40" + other(base(2, 40))], 1e-4) << batch;
     EXPECT_NEAR(scores.at("first"), scan["noise:1" + other(base(1, 1))], 1e-4) << batch;
@@ -391,7 +402,8 @@ TEST_F(ZeroShot, VariantsAnnotateAVcf) {
                        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + "repeat\t10\tsnv\t" +
                        ref + "\t" + alts + "\t.\tPASS\tAF=0.1,0.2\n" + "repeat\t20\tindel\t" +
                        records_[0].second[19] + "\t" + records_[0].second[19] + "T\t.\t.\t.\n");
-  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  std::filesystem::copy_file(*dir_ / "records.fa", *dir_ / "reference.fa",
+                             std::filesystem::copy_options::overwrite_existing);
   const std::string words = "--vcf " + (*dir_ / "in.vcf").string() + " --reference " +
                             (*dir_ / "reference.fa").string() + " --window 60 --out ";
   ASSERT_EQ(score_command("variants", words + (*dir_ / "scores.tsv").string()), 0) << err();
@@ -431,7 +443,8 @@ TEST_F(ZeroShot, VariantsOfTwoRanksComeBackInInputOrder) {
            "\t" + (ref == 'A' ? "C" : "A") + (position % 9 == 0 ? ",AT" : "") + "\t.\t.\t.\n";
   }
   test::write_text(*dir_ / "many.vcf", vcf);
-  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  std::filesystem::copy_file(*dir_ / "records.fa", *dir_ / "reference.fa",
+                             std::filesystem::copy_options::overwrite_existing);
   const std::string words = "variants --model " + (*dir_ / "runs" / "lm").string() + " --vcf " +
                             (*dir_ / "many.vcf").string() + " --reference " +
                             (*dir_ / "reference.fa").string() +
@@ -461,7 +474,8 @@ TEST_F(ZeroShot, VariantsEmbeddingDistanceIsTheDistanceOfEmbeddings) {
       *dir_ / "one.vcf",
       std::string("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n") +
           "short_repeat\t20\tv\t" + dna[19] + "\t" + alt + "\t.\t.\t.\n");
-  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  std::filesystem::copy_file(*dir_ / "records.fa", *dir_ / "reference.fa",
+                             std::filesystem::copy_options::overwrite_existing);
   ASSERT_EQ(score_command("variants", "--vcf " + (*dir_ / "one.vcf").string() + " --reference " +
                                           (*dir_ / "reference.fa").string() +
                                           " --window 100 --embedding-distance --out " +
@@ -498,7 +512,8 @@ TEST_F(ZeroShot, VariantsWithAWrongRefAreAnErrorOrACountedSkip) {
       *dir_ / "wrong.vcf",
       std::string("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n") +
           "repeat\t10\tv1\t" + wrong + "\tG\t.\t.\t.\n" + "chr9\t10\tv2\tA\tG\t.\t.\t.\n");
-  std::filesystem::copy(*dir_ / "records.fa", *dir_ / "reference.fa");
+  std::filesystem::copy_file(*dir_ / "records.fa", *dir_ / "reference.fa",
+                             std::filesystem::copy_options::overwrite_existing);
   const std::string words = "--vcf " + (*dir_ / "wrong.vcf").string() + " --reference " +
                             (*dir_ / "reference.fa").string() + " --out " +
                             (*dir_ / "wrong.tsv").string();
