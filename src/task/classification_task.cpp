@@ -77,7 +77,6 @@ class ClassificationTask final : public Task {
   std::string prediction_table(const data::TaskExamples& examples,
                                const Predictions& predictions) const override {
     std::ostringstream out;
-    out.precision(6);
     const bool truth = !examples.classes.empty();
     out << "id";
     if (truth) out << "\tlabel";
@@ -93,7 +92,7 @@ class ClassificationTask final : public Task {
       out << "\t"
           << scheme_.classes[static_cast<std::size_t>(std::max_element(row, row + width) - row)];
       for (std::size_t c = 0; c < width; ++c)
-        out << "\t" << row[c];
+        out << "\t" << io::tsv_number(row[c]);
       out << "\n";
     }
     return out.str();

@@ -81,7 +81,6 @@ class MultilabelTask final : public Task {
   std::string prediction_table(const data::TaskExamples& examples,
                                const Predictions& predictions) const override {
     std::ostringstream out;
-    out.precision(6);
     const bool truth = !examples.targets.empty();
     const std::size_t width = predictions.width;
     out << "id";
@@ -95,9 +94,9 @@ class MultilabelTask final : public Task {
       out << io::tsv_field(examples.ids[i]);
       if (truth)
         for (std::size_t l = 0; l < width; ++l)
-          out << "\t" << examples.targets[i * width + l];
+          out << "\t" << io::input_number(examples.targets[i * width + l]);
       for (std::size_t l = 0; l < width; ++l)
-        out << "\t" << predictions.values[i * width + l];
+        out << "\t" << io::tsv_number(predictions.values[i * width + l]);
       out << "\n";
     }
     return out.str();

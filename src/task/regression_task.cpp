@@ -121,7 +121,6 @@ class RegressionTask final : public Task {
   std::string prediction_table(const data::TaskExamples& examples,
                                const Predictions& predictions) const override {
     std::ostringstream out;
-    out.precision(6);
     const bool truth = !examples.targets.empty();
     out << "id";
     for (const auto& name : scheme_.targets) {
@@ -134,8 +133,8 @@ class RegressionTask final : public Task {
       const double* row = predictions.values.data() + i * width;
       out << io::tsv_field(examples.ids[i]);
       for (std::size_t t = 0; t < width; ++t) {
-        if (truth) out << "\t" << examples.targets[i * width + t];
-        out << "\t" << row[t];
+        if (truth) out << "\t" << io::input_number(examples.targets[i * width + t]);
+        out << "\t" << io::tsv_number(row[t]);
       }
       out << "\n";
     }

@@ -115,6 +115,12 @@ TEST(MultilabelTask, PredictionFileHasTruthThenOneProbabilityColumnPerLabel) {
             "id\tprob_dnase\tprob_ctcf\n"
             "r0\t0.25\t0.5\n"
             "r1\t0.125\t1\n");
+  // Probabilities get 7 significant digits (about what float32 holds), not 6.
+  const Predictions fine{.values = {0.12345678, 0.5, 0.125, 1}, .width = 2};
+  EXPECT_EQ(task->prediction_table(labelled, fine),
+            "id\tdnase\tctcf\tprob_dnase\tprob_ctcf\n"
+            "r0\t1\t0\t0.1234568\t0.5\n"
+            "r1\t0\t1\t0.125\t1\n");
   // An id from a quoted CSV field may hold a tab or a line break: escaped, every row keeps its
   // columns (written as is, it once shifted them).
   unlabelled.ids = {"a\tb", "c\nd\\"};
