@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from python_lm_twin import AWDLSTMLM  # noqa: E402
+from python_kmer_twin import read_fasta as fasta_records  # noqa: E402
 
 GENOME = ".cache/genomes/human_chr22_20-21M.fa"
 SPECIALS = 7  # <pad> <unk> <bos> <eos> <sep> <cls> <mask>
@@ -45,16 +46,8 @@ UNK, BOS = 1, 2
 
 
 def read_fasta(path):
-    """{contig: sequence} of a plain FASTA file, in file order."""
-    contigs, name = {}, None
-    with open(path) as f:
-        for line in f:
-            if line.startswith(">"):
-                name = line[1:].split()[0]
-                contigs[name] = []
-            else:
-                contigs[name].append(line.strip())
-    return {name: "".join(parts) for name, parts in contigs.items()}
+    """{contig: sequence} of a FASTA file (plain or gzip), named as a VCF names them."""
+    return {header.split()[0]: sequence for header, sequence in fasta_records(path)}
 
 
 def read_snvs(path):
@@ -230,8 +223,8 @@ def main():
     print(f"| genolm variants (whole process, model load included) | {len(ours) / genolm_seconds:,.0f} | {genolm_seconds:.1f} |")
     print(f"| PyTorch-Python twin (scoring only) | {len(theirs) / twin_seconds:,.0f} | {twin_seconds:.1f} |")
     print(f"\nratio genolm / twin: {twin_seconds / genolm_seconds:.2f}x "
-          f"({len(variants)} SNVs of {args.vcf or 'random sites'}, window {args.window}, batch {args.batch_size}, "
-          f"{args.threads} threads, {args.precision}, largest score difference {largest:.1e})")
+          f"({len(variants)} SNVs of {args.vcf or 'random sites'}, window {args.window}, "
+          f"batch {args.batch_size}, {args.threads} threads, {args.precision}, largest score difference {largest:.1e})")
 
 
 if __name__ == "__main__":
