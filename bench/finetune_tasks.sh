@@ -11,7 +11,8 @@
 #                           [--pretrain] [--report]
 #   --tasks     comma-separated, default all, in this order:
 #               splice,ecoli_promoters,ienhancer_layer1,ienhancer_layer2,mason_her2,jain2017
-#               (jain2017 is a placeholder row until its 10-fold cross-validation recipe exists)
+#               (jain2017 is 10-fold cross-validation, configs/finetune/jain2017_cv.toml: ten
+#               fine-tunes per encoder)
 #   --encoders  pretrained,scratch (default both)
 #   --tag NAME  a variant: its runs are named <task>_<encoder>_<NAME> and every following
 #               --set KEY=VALUE is passed to genolm finetune after the recipe's own settings
@@ -112,7 +113,8 @@ quote() {
   printf '%s' "${out# }"
 }
 
-# The encoders the recipes name, and how to pretrain them (only with --pretrain).
+# The encoders the recipes name (by their folder under runs/ or models/), and how to pretrain
+# them (only with --pretrain; a shipped model under models/ is never retrained here).
 pretrain_encoder() {  # pretrain_encoder RUN_NAME
   local name=$1 args
   case $name in
@@ -138,7 +140,9 @@ finetune_one() {  # finetune_one TASK ENCODER CONFIG [--set ...]
   local task=$1 enc=$2 config=$3; shift 3
   local name=${task}_${enc}${TAG:+_$TAG} encoder_run logfile cmd status
   logfile=$LOGS/$name.log
+  # encoder.from is relative to the recipe's folder; encoder_run is that path from the root.
   encoder_run=$(sed -n 's/^from *= *"\(.*\)".*/\1/p' "$config" | head -1)
+  encoder_run=$(realpath -m --relative-to=. "$(dirname "$config")/$encoder_run")
   local args=(finetune --config "$config" "$@")
   if [[ $enc == scratch ]]; then
     # The recipes' stages are for pretrained encoders; a new one trains in one cycle at 2e-3
@@ -146,7 +150,7 @@ finetune_one() {  # finetune_one TASK ENCODER CONFIG [--set ...]
     args+=(--set encoder.from= --set model.emb_size=128 --set model.hidden_size=512
       --set 'finetune.stage_epochs=[12]' --set 'finetune.stage_lrs=[2e-3]')
   elif [[ ! -f $encoder_run/encoder.safetensors && ! -f $encoder_run/language_model.safetensors ]]; then
-    if ((PRETRAIN)) && pretrain_encoder "${encoder_run#runs/}"; then :; else
+    if ((PRETRAIN)) && [[ $encoder_run == runs/* ]] && pretrain_encoder "${encoder_run#runs/}"; then :; else
       log "finetune $name: not run, $encoder_run missing"
       ledger "$name" "$task" "$enc" "not run: $encoder_run missing" "" "" "" ""
       return
@@ -182,7 +186,8 @@ run_task() {
         --set "task.valid=$DATA/mason_her2/valid.tsv" \
         --set "task.test=$DATA/mason_her2/test.tsv" ;;
     jain2017)
-      log "jain2017: placeholder row (its 10-fold cross-validation recipe is being written)" ;;
+      finetune_one jain2017 "$enc" configs/finetune/jain2017_cv.toml \
+        --set "task.train=$DATA/jain2017/all.tsv" ;;
   esac
 }
 
@@ -190,7 +195,6 @@ if ((!REPORT_ONLY)); then
   log "tasks: ${TASKS[*]}; encoders: ${ENCODERS[*]}${TAG:+; variant $TAG: ${EXTRA[*]}} (threads $THREADS, $BIN, run.dir $RUN_DIR)"
   for t in "${TASKS[@]}"; do
     for e in "${ENCODERS[@]}"; do
-      [[ $t == jain2017 && $e == scratch ]] && continue
       run_task "$t" "$e"
     done
   done

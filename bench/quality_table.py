@@ -51,8 +51,6 @@ BASELINES = {
     "jain2017": "k-mer ridge, 10-fold CV: mean Spearman 0.176 (psr 0.37)",
 }
 
-JAIN_PLACEHOLDER = ("not run: the 10-fold cross-validation recipe (task.cv_folds) is being "
-                    "written; this row is a placeholder")
 
 
 def read_ledger(path):
@@ -98,6 +96,24 @@ def run_facts(folder):
     return test, best, len(epochs), pooling
 
 
+def cv_facts(folder):
+    """(mean, sd, {property: (mean, sd)}) of the Spearman in a cross-validation's cv.json."""
+    try:
+        with open(os.path.join(folder, "cv.json")) as f:
+            metrics = json.load(f)["metrics"]
+    except (OSError, ValueError, KeyError):
+        return None
+    overall = metrics.get("spearman")
+    if overall is None:
+        return None
+    per_property = {}
+    for name, value in metrics.items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "targets" and parts[2] == "spearman":
+            per_property[parts[1]] = (value["mean"], value["sd"])
+    return overall["mean"], overall["sd"], per_property
+
+
 def fmt(v):
     return f"{v:.3f}" if isinstance(v, (int, float)) else "-"
 
@@ -110,7 +126,7 @@ def main():
         "| task | encoder | variant | accuracy | MCC | AUROC | best epoch / run | wall s | goal (issue 12) | published | best simple baseline (acc / MCC / AUROC) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    commands = []
+    commands, cv_lines = [], []
     for task in TASKS:
         if task not in selected:
             continue
@@ -124,10 +140,6 @@ def main():
             first = False
             return cells
 
-        if task == "jain2017":
-            lines.append("| " + " | ".join([task, "-", JAIN_PLACEHOLDER, "", "", "", "", ""]
-                                           + side()) + " |")
-            continue
         if not rows:
             lines.append("| " + " | ".join([task, "-", "not run", "", "", "", "", ""] + side())
                          + " |")
@@ -138,6 +150,19 @@ def main():
                 cells = [task, r["encoder"], f"{r['tag']}: {r['status']}" if r["tag"] else r["status"],
                          "", "", "", "",
                          r["wall_s"] if r["status"].startswith("failed") else ""]
+            elif task == "jain2017":
+                cv = cv_facts(r["run_folder"])
+                if cv is None:
+                    cells = [task, r["encoder"], f"{variant}: no cv.json", "", "", "", "",
+                             r["wall_s"]]
+                else:
+                    mean, sd, per_property = cv
+                    cells = [task, r["encoder"],
+                             f"{variant}: 10-fold CV, mean Spearman {fmt(mean)} +- {fmt(sd)}",
+                             "-", "-", "-", "-", r["wall_s"]]
+                    ranked = sorted(per_property.items(), key=lambda kv: -(kv[1][0] or 0))
+                    cv_lines.append(f"- jain2017, {r['encoder']}, {variant}: " + ", ".join(
+                        f"{name} {fmt(m)} +- {fmt(d)}" for name, (m, d) in ranked))
             else:
                 test, best, epochs, pooling = run_facts(r["run_folder"])
                 if pooling:
@@ -153,6 +178,9 @@ def main():
             if r["command"]:
                 commands.append(f"- {task}, {r['encoder']}, {variant}: `{r['command']}`")
     text = "\n".join(lines) + "\n"
+    if cv_lines:
+        text += ("\nJain 2017 per property (mean +- sd of the folds' test Spearman):\n\n"
+                 + "\n".join(cv_lines) + "\n")
     if commands:
         text += "\nCommands (as run, from the repository root):\n\n" + "\n".join(commands) + "\n"
     with open(out, "w") as f:
