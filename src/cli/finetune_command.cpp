@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_parallel.h"
+#include "run/pretrained_run.h"
 #include "run/run_folder.h"
 #include "task/cv_data.h"
 #include "task/finetune_data.h"
@@ -27,7 +28,7 @@ struct FinetuneFlags {
 int run_finetune(const FinetuneFlags& flags, const GlobalOptions& globals) {
   const config::Recipe recipe = flags.recipe.resolve(config::Command::finetune);
   if (flags.recipe.dump) {
-    std::cout << recipe.dump(config::Command::finetune);
+    std::cout << run::dump_recipe(recipe, config::Command::finetune);
     return 0;
   }
   const int threads = globals.resolved_threads();

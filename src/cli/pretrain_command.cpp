@@ -41,7 +41,7 @@ struct PretrainFlags {
 int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
   const config::Recipe recipe = flags.recipe.resolve(config::Command::pretrain);
   if (flags.recipe.dump) {
-    std::cout << recipe.dump(config::Command::pretrain);
+    std::cout << run::dump_recipe(recipe, config::Command::pretrain);
     return 0;
   }
   const int threads = globals.resolved_threads();

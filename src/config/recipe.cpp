@@ -460,11 +460,13 @@ std::string Recipe::dump() const {
   return dump_keys([](const KeySpec&) { return true; });
 }
 
-std::string Recipe::dump(Command command) const {
-  return dump_keys([command](const KeySpec& spec) { return spec.read_by(command); });
+std::string Recipe::dump(Command command,
+                         const std::map<std::string, std::string>& supplied) const {
+  return dump_keys([command](const KeySpec& spec) { return spec.read_by(command); }, supplied);
 }
 
-std::string Recipe::dump_keys(const std::function<bool(const KeySpec&)>& keep) const {
+std::string Recipe::dump_keys(const std::function<bool(const KeySpec&)>& keep,
+                              const std::map<std::string, std::string>& supplied) const {
   std::ostringstream out;
   std::string section;
   for (const auto& spec : recipe_schema()) {
@@ -475,9 +477,13 @@ std::string Recipe::dump_keys(const std::function<bool(const KeySpec&)>& keep) c
       out << (section.empty() ? "" : "\n") << "[" << this_section << "]\n";
       section = std::string(this_section);
     }
-    out << "# " << spec.help << "\n"
-        << key.substr(key.find('.') + 1) << " = " << format_value(values_.at(std::string(key)))
-        << "\n";
+    const std::string_view name = key.substr(key.find('.') + 1);
+    out << "# " << spec.help << "\n";
+    if (const auto note = supplied.find(std::string(key)); note != supplied.end()) {
+      out << "# " << name << ": " << note->second << "\n";
+    } else {
+      out << name << " = " << format_value(values_.at(std::string(key))) << "\n";
+    }
   }
   return out.str();
 }

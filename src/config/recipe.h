@@ -119,8 +119,11 @@ class Recipe {
 
   // The resolved recipe as TOML, section by section, each key with its help as a comment: every
   // key, or those `command` reads (a recipe for that command that reads back the same).
+  // Each key of `supplied` is written as a comment that gives its note instead of its value: keys
+  // whose values come from elsewhere (a pretrained run), whose defaults would mislead a reader.
+  // The text still reads back as the same recipe.
   std::string dump() const;
-  std::string dump(Command command) const;
+  std::string dump(Command command, const std::map<std::string, std::string>& supplied = {}) const;
   // Keys whose values differ between this recipe and `other`, in schema order: every key, or
   // those `command` reads.
   std::vector<std::string> differences(const Recipe& other) const;
@@ -137,7 +140,8 @@ class Recipe {
 
   const Value& get(std::string_view key, ValueKind kind) const;
   void assign(const KeySpec& spec, Value value, Origin origin);
-  std::string dump_keys(const std::function<bool(const KeySpec&)>& keep) const;
+  std::string dump_keys(const std::function<bool(const KeySpec&)>& keep,
+                        const std::map<std::string, std::string>& supplied = {}) const;
   std::vector<std::string> differing_keys(const Recipe& other,
                                           const std::function<bool(const KeySpec&)>& keep) const;
 

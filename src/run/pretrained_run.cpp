@@ -101,6 +101,36 @@ PretrainedRun open_pretrained_run(const config::Recipe& recipe, const Pretrained
   return run;
 }
 
+std::optional<PretrainedRunUse> pretrained_run_use(const config::Recipe& recipe,
+                                                   config::Command command) {
+  const auto name = config::command_name(command);
+  std::optional<PretrainedRunUse> use;
+  if (command == config::Command::finetune) use = encoder_use(name);
+  if (command == config::Command::pretrain) use = language_model_use(name);
+  if (use && recipe.string(use->key).empty()) use.reset();
+  return use;
+}
+
+std::string dump_recipe(const config::Recipe& recipe, config::Command command) {
+  const auto use = pretrained_run_use(recipe, command);
+  if (!use) return recipe.dump(command);
+  const std::string from = use->key + " (" + recipe.string(use->key) + ")";
+  const auto changed = recipe.differences(config::Recipe());
+  std::map<std::string, std::string> supplied;
+  for (const auto& spec : config::recipe_schema()) {
+    const std::string key(spec.key);
+    // open_pretrained_run refuses a [model] key the use does not read, unless at its default.
+    if (key.starts_with("model.") && !contains(use->model_keys_read, key)) {
+      supplied[key] = "from the model.json of " + from;
+    }
+    // A [tokenizer] key away from its default was checked against the run's tokenizer: it stays.
+    if (key.starts_with("tokenizer.") && !contains(changed, key)) {
+      supplied[key] = "from the tokenizer of " + from;
+    }
+  }
+  return recipe.dump(command, supplied);
+}
+
 std::unique_ptr<tokenizers::Tokenizer> load_tokenizer(const PretrainedRun& run) {
   return tokenizers::load_tokenizer(run.layout.tokenizer());
 }

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,26 @@ inline PretrainedRunUse language_model_use(std::string command) {
           .model_keys_read = {},
           .whole_language_model = true};
 }
+
+// Fine-tuning: encoder.from names a run whose encoder (architecture, sizes, weights, tokenizer)
+// `command` fine-tunes; fine-tuning's own dropouts are model.drop_mult times fastai's classifier
+// dropouts, so that one [model] key is still read.
+inline PretrainedRunUse encoder_use(std::string command) {
+  return {.key = "encoder.from",
+          .command = std::move(command),
+          .model_keys_read = {"model.drop_mult"},
+          .whole_language_model = false};
+}
+
+// The pretraining run a recipe for `command` starts from, when it names one: fine-tuning's
+// encoder.from, pretraining's init.from; nothing for other commands or when the key is empty.
+std::optional<PretrainedRunUse> pretrained_run_use(const config::Recipe& recipe,
+                                                   config::Command command);
+
+// The recipe as `command` reads it (a run's config.toml, --dump-config). When it starts from a
+// pretraining run, the [model] keys that run supplies, and the [tokenizer] keys the recipe leaves
+// at their defaults, are written as comments naming the run: their defaults were never used.
+std::string dump_recipe(const config::Recipe& recipe, config::Command command);
 
 std::unique_ptr<tokenizers::Tokenizer> load_tokenizer(const PretrainedRun& run);
 

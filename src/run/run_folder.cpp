@@ -9,6 +9,7 @@
 #include "genolm/error.h"
 #include "genolm/remove_tree.h"
 #include "run/input_digests.h"
+#include "run/pretrained_run.h"
 #include "run/run_lock.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -121,7 +122,7 @@ RunLayout open_run_folder(const config::Recipe& recipe, const std::filesystem::p
     check_inputs_unchanged(run, read_json_file(run.inputs()), digests);
   if (replace) remove_run_files(run);
   std::filesystem::create_directories(run.dir());
-  write_file_atomically(run.config(), recipe.dump(command));
+  write_file_atomically(run.config(), dump_recipe(recipe, command));
   // A run of an earlier version, resumed, is pinned from now on.
   if (!resume || !std::filesystem::exists(run.inputs()))
     write_json_atomically(run.inputs(), digests);

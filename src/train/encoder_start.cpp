@@ -16,12 +16,9 @@ EncoderStart encoder_start(const config::Recipe& recipe, int threads) {
     if (recipe.boolean("encoder.backward")) start.direction = run::ReadingDirection::backward;
     return start;
   }
-  // The architecture and sizes come with the pretrained encoder; fine-tuning's own dropouts are
-  // model.drop_mult times fastai's classifier dropouts, so that key is still read.
-  const auto pretrained = run::open_pretrained_run(recipe, {.key = "encoder.from",
-                                                            .command = "genolm finetune",
-                                                            .model_keys_read = {"model.drop_mult"},
-                                                            .whole_language_model = false});
+  // The architecture and sizes come with the pretrained encoder (run::encoder_use).
+  const auto pretrained = run::open_pretrained_run(
+      recipe, run::encoder_use(config::command_name(config::Command::finetune)));
   start.tokenizer = run::load_tokenizer(pretrained);
   start.description = pretrained.card.encoder;
   start.weights = pretrained.weights;

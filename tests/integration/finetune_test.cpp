@@ -748,6 +748,29 @@ TEST_F(Finetune, ARunsConfigIsARecipeForAnotherRun) {
   EXPECT_EQ(test_row("copy")["loss"], test_row("original")["loss"]);  // the same run again
 }
 
+// config.toml describes the run: the encoder's sizes and tokenizer came from encoder.from, so it
+// names that run for them instead of listing the defaults (emb_size 400) that were never used.
+TEST_F(Finetune, ARunsConfigNamesTheEncoderRunForWhatCameFromIt) {
+  const auto config = test::read_text(*dir_ / "runs" / "motif" / "config.toml");
+  const auto section = [&](const std::string& name) {
+    const auto start = config.find("[" + name + "]\n");
+    return start == std::string::npos ? std::string()
+                                      : config.substr(start, config.find("\n[", start) - start);
+  };
+  const auto model = section("model");
+  const auto from = "encoder.from (" + (*dir_ / "runs/lm").string() + ")";
+  EXPECT_NE(model.find("# emb_size: from the model.json of " + from), std::string::npos) << config;
+  EXPECT_NE(section("tokenizer").find("# k: from the tokenizer of " + from), std::string::npos)
+      << config;
+  EXPECT_EQ(model.find("\nemb_size ="), std::string::npos) << config;
+  EXPECT_EQ(model.find("\nhidden_size ="), std::string::npos) << config;
+  EXPECT_NE(model.find("\ndrop_mult = 0.2"), std::string::npos) << config;  // read beside it
+  // --dump-config shows the recipe the same way.
+  ASSERT_EQ(run("finetune --dump-config --config " + recipe("dumped").string()), 0) << err();
+  EXPECT_NE(test::read_text(*dir_ / "out.txt").find("# emb_size: from the model.json of " + from),
+            std::string::npos);
+}
+
 TEST_F(Finetune, BadInputsAreClearErrors) {
   const auto expect_error = [&](const std::string& words, const std::string& expected) {
     EXPECT_EQ(run(words), 1) << words;

@@ -245,6 +245,30 @@ TEST(Recipe, DefaultsNeverTripTheCheck) {
   EXPECT_NE(test::error_of([&] { every_key.check_read_by(Command::pretrain); }), "");
 }
 
+// Keys whose values come from elsewhere are written as a note, not a value, and the text still
+// reads back as the same recipe.
+TEST(Recipe, SuppliedKeysAreDumpedAsNotes) {
+  test::TempDir dir;
+  Recipe recipe;
+  recipe.set("model.drop_mult=0.2");
+  const std::map<std::string, std::string> supplied = {{"model.emb_size", "from runs/lm"},
+                                                       {"model.hidden_size", "from runs/lm"}};
+  const auto text = recipe.dump(Command::finetune, supplied);
+  const auto start = text.find("[model]\n");
+  ASSERT_NE(start, std::string::npos) << text;
+  const auto model = text.substr(start, text.find("\n[", start) - start);
+  EXPECT_NE(model.find("\n# emb_size: from runs/lm\n"), std::string::npos) << model;
+  EXPECT_EQ(model.find("\nemb_size ="), std::string::npos) << model;
+  EXPECT_EQ(model.find("\nhidden_size ="), std::string::npos) << model;
+  EXPECT_NE(model.find("\ndrop_mult = 0.2\n"), std::string::npos) << model;
+  EXPECT_NE(model.find("\nlayers = 3\n"), std::string::npos) << model;  // not supplied
+  test::write_text(dir / "finetune.toml", text);
+  Recipe reread;
+  reread.merge_file(dir / "finetune.toml");
+  EXPECT_TRUE(reread.differences(recipe, Command::finetune).empty());
+  EXPECT_FALSE(reread.is_set("model.emb_size"));
+}
+
 TEST(Recipe, TheCorpusTakesAPretrainingRecipeButNotPretrainingKeysOnTheCommandLine) {
   test::TempDir dir;
   test::write_text(dir / "lm.toml",
