@@ -52,7 +52,6 @@ BASELINES = {
 }
 
 
-
 def read_ledger(path):
     latest = {}
     if not os.path.exists(path):
