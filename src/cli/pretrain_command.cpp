@@ -51,8 +51,8 @@ int run_pretrain(const PretrainFlags& flags, const GlobalOptions& globals) {
   // written.
   std::optional<run::PretrainedRun> parent;
   std::unique_ptr<tokenizers::Tokenizer> parent_tokenizer;
-  if (!recipe.string("init.from").empty()) {
-    parent = run::open_pretrained_run(recipe, run::language_model_use("genolm pretrain"));
+  if (const auto use = run::pretrained_run_use(recipe, config::Command::pretrain)) {
+    parent = run::open_pretrained_run(recipe, *use);
     parent_tokenizer = run::load_tokenizer(*parent);
     const bool backward = recipe.boolean("data.backward");
     if ((parent->card.direction == run::ReadingDirection::backward) != backward) {

@@ -9,16 +9,16 @@ namespace genolm::train {
 
 EncoderStart encoder_start(const config::Recipe& recipe, int threads) {
   EncoderStart start;
-  start.from = recipe.string("encoder.from");
-  if (start.from.empty()) {
+  const auto use = run::pretrained_run_use(recipe, config::Command::finetune);
+  if (!use) {
     start.tokenizer = data::tokenizer_from_recipe(recipe, {}, threads);
     start.description = models::encoder_description(recipe, start.tokenizer->vocab_size());
     if (recipe.boolean("encoder.backward")) start.direction = run::ReadingDirection::backward;
     return start;
   }
   // The architecture and sizes come with the pretrained encoder (run::encoder_use).
-  const auto pretrained = run::open_pretrained_run(
-      recipe, run::encoder_use(config::command_name(config::Command::finetune)));
+  start.from = recipe.string(use->key);
+  const auto pretrained = run::open_pretrained_run(recipe, *use);
   start.tokenizer = run::load_tokenizer(pretrained);
   start.description = pretrained.card.encoder;
   start.weights = pretrained.weights;
